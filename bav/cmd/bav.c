@@ -1,0 +1,3 @@
+/* work in progress */
+#include "cmd.h"
+int main(void){return 0;}
