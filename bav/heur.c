@@ -1,3 +1,278 @@
 /* SPDX-License-Identifier: MIT */
-/* heur.c - work in progress */
-#include "bav_private.h"
+/*
+ * NAME
+ *	heur - heuristics for bounces without a delivery-status part
+ * SYNOPSIS
+ *	bool bav_heur_is_bounce(struct bav_msg *m)
+ *	void bav_heur_scan(struct bav_msg *m)
+ * DESCRIPTION
+ *	Many MTAs (Exim, qmail, OpenSMTPD, DragonFly, Yahoo, mail.ru, ...)
+ *	return plain text. bav_heur_is_bounce() looks at the envelope-ish
+ *	signs (sender MAILER-DAEMON or postmaster, null Return-Path,
+ *	X-Failed-Recipients, a delivery-failure Subject). bav_heur_scan()
+ *	reads the notice text (m->notice): every line that names an address
+ *	other than the bounce's own sender and recipient starts a recipient
+ *	block; the block's text up to the next such line is its diagnostic,
+ *	from which status and reply code are taken. Without any such line
+ *	the recipient comes from X-Failed-Recipients or from the To: of the
+ *	returned original, and the whole notice is the diagnostic.
+ * DIAGNOSTICS
+ *	none; results are added to m.
+ */
+#include "classify_private.h"
+
+#include <ctype.h>
+#include <strings.h>
+
+static const char *const sender_locals[] = {
+	"mailer-daemon", "mailer_daemon", "maildaemon", "mail-daemon",
+	"postmaster", "mdaemon", "mailerdaemon", "mail.daemon",
+	"bounce", "bounces", "nobody", "mail-noreply",
+};
+
+static bool daemon_address(const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sender_locals) / sizeof(sender_locals[0]); i++)
+		if (bav_str_begins_ci(addr, sender_locals[i]) &&
+		    (addr[strlen(sender_locals[i])] == '@' ||
+		     addr[strlen(sender_locals[i])] == '\0'))
+			return true;
+	return false;
+}
+
+static const char *const bounce_subjects[] = {
+	"undeliver", "undelivered", "delivery fail", "delivery status",
+	"returned mail", "returning message", "failure notice",
+	"mail delivery failed", "delivery failure", "non-delivery",
+	"nondeliverable", "non deliverable", "could not be delivered",
+	"couldn't be delivered", "not delivered", "delivery problem",
+	"delivery notification", "mail system error", "permanent error",
+	"delivery error", "warning: could not send", "delayed mail",
+	"message delayed", "delivery delayed", "returned to sender",
+	"mail failure", "unzustellbar", "nicht zustellbar",
+	"mail delivery problem", "delivery report", "rejected",
+	"message blocked", "wasn't delivered", "was not delivered",
+	"error sending", "unable to deliver", "can't deliver",
+	"cannot deliver", "bounce", "failed delivery", "delivery has failed",
+	"unknown recipient", "rejected:", "undelivered mail",
+	"message you sent", "non remis", "no entregado",
+};
+
+static bool bounce_subject(const char *subject)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bounce_subjects) / sizeof(bounce_subjects[0]);
+	     i++)
+		if (bav_strcasestr(subject, bounce_subjects[i]) != NULL)
+			return true;
+	return false;
+}
+
+static const char *const bounce_phrases[] = {
+	"could not be delivered", "couldn't be delivered",
+	"wasn't able to deliver", "was not able to deliver",
+	"unable to deliver", "delivery has failed", "delivery failed",
+	"permanent error", "following address", "following recipient",
+	"undeliverable", "not be delivered", "mail delivery",
+	"delivery to the following", "error delivering",
+	"wasn't delivered", "was not delivered", "returned to you",
+	"failed permanently", "delivery problem", "could not deliver",
+	"this is the mail system", "mailer-daemon", "remote host said",
+	"did not reach", "message not delivered", "rejected your message",
+	"bounced", "failure notice", "message could not",
+};
+
+static bool bounce_text(const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bounce_phrases) / sizeof(bounce_phrases[0]); i++)
+		if (bav_memcasemem(text, len, bounce_phrases[i]) != NULL)
+			return true;
+	return false;
+}
+
+bool bav_heur_is_bounce(struct bav_msg *m)
+{
+	const char *rp = bav_part_header(m->root, "Return-Path");
+	bool null_sender = rp != NULL && strstr(rp, "<>") != NULL;
+	bool daemon = daemon_address(m->from) ||
+		      bav_strcasestr(bav_part_header(m->root, "From") != NULL ?
+				     bav_part_header(m->root, "From") : "",
+				     "mail delivery") != NULL;
+	bool subj = bounce_subject(m->subject);
+
+	if (bav_part_header(m->root, "X-Failed-Recipients") != NULL)
+		return true;
+	if ((daemon || null_sender) && (subj || bounce_text(m->notice,
+							    m->notice_len)))
+		return true;
+	if (subj && bounce_text(m->notice, m->notice_len))
+		return true;
+	return false;
+}
+
+/* Addresses that are not recipients of the failed mail. */
+static bool excluded(struct bav_msg *m, const char *addr)
+{
+	if (!bav_addr_valid(addr))
+		return true;
+	if (*m->to != '\0' && strcasecmp(addr, m->to) == 0)
+		return true;
+	if (*m->from != '\0' && strcasecmp(addr, m->from) == 0)
+		return true;
+	if (daemon_address(addr))
+		return true;
+	if (m->v->ident.envelope_sender != NULL &&
+	    *m->v->ident.envelope_sender != '\0' &&
+	    strcasecmp(addr, m->v->ident.envelope_sender) == 0)
+		return true;
+	return false;
+}
+
+/* Address named on a line (not inside a URL), or NULL. */
+static char *line_address(struct bav_msg *m, const char *line, size_t len)
+{
+	char *copy = bav_pool_strndup(m->pool, line, len), *a;
+	const char *at = memchr(line, '@', len);
+
+	if (at == NULL)
+		return NULL;
+	if (bav_memcasemem(line, len, "http://") != NULL ||
+	    bav_memcasemem(line, len, "https://") != NULL) {
+		/* an address may still be on the line, before the URL */
+		const char *u = bav_memcasemem(line, len, "http");
+
+		if (u < at)
+			return NULL;
+	}
+	a = bav_addr_extract(m->pool, copy);
+	if (*a == '\0' || excluded(m, a))
+		return NULL;
+	/* "From: x" / "To: x" lines quote headers, not recipients */
+	{
+		const char *p = line;
+
+		while (p < line + len && (*p == ' ' || *p == '\t' || *p == '>'))
+			p++;
+		if (bav_str_begins_ci(p, "from:") || bav_str_begins_ci(p, "to:") ||
+		    bav_str_begins_ci(p, "cc:") || bav_str_begins_ci(p, "sender:") ||
+		    bav_str_begins_ci(p, "reply-to:") ||
+		    bav_str_begins_ci(p, "return-path:") ||
+		    bav_str_begins_ci(p, "message-id:"))
+			return NULL;
+	}
+	return a;
+}
+
+static void set_codes(struct bav_msg *m, struct bav_result *r)
+{
+	char st[16];
+	const char *d = r->diagnostic;
+
+	if (*r->status == '\0' && bav_status_find(d, strlen(d), st))
+		r->status = bav_pool_strdup(m->pool, st);
+	if (r->replycode == 0)
+		r->replycode = bav_replycode_find(d, strlen(d));
+}
+
+static void finish_block(struct bav_msg *m, struct bav_result *r,
+			 const char *start, const char *end)
+{
+	char *d;
+
+	if (r == NULL)
+		return;
+	d = bav_str_squeeze(m->pool, start, (size_t)(end - start));
+	if (*r->diagnostic == '\0')
+		r->diagnostic = d;
+	else if (*d != '\0')
+		r->diagnostic = bav_pool_printf(m->pool, "%s %s",
+						r->diagnostic, d);
+	set_codes(m, r);
+}
+
+static const char *original_recipient(struct bav_msg *m)
+{
+	struct bav_part *p;
+
+	if (m->original != NULL) {
+		const char *to = bav_part_header(m->original, "To");
+
+		if (to != NULL) {
+			char *a = bav_addr_extract(m->pool, to);
+
+			if (bav_addr_valid(a))
+				return a;
+		}
+	}
+	p = m->root;
+	{
+		const char *xo = bav_part_header(p, "X-Original-To");
+
+		if (xo != NULL) {
+			char *a = bav_addr_extract(m->pool, xo);
+
+			if (bav_addr_valid(a) && !excluded(m, a))
+				return a;
+		}
+	}
+	return "";
+}
+
+void bav_heur_scan(struct bav_msg *m)
+{
+	const char *s = m->notice, *end = m->notice + m->notice_len;
+	const char *block = NULL;
+	struct bav_result *cur = NULL;
+	const char *xfr = bav_part_header(m->root, "X-Failed-Recipients");
+	unsigned int before = m->nres;
+
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *le = nl == NULL ? end : nl;
+		char *a = line_address(m, s, (size_t)(le - s));
+
+		if (a != NULL) {
+			if (cur != NULL)
+				finish_block(m, cur, block, s);
+			cur = bav_msg_rcpt(m, a);
+			block = s;
+		}
+		s = nl == NULL ? end : nl + 1;
+	}
+	if (cur != NULL)
+		finish_block(m, cur, block, end);
+	if (xfr != NULL) {
+		/* Exim: the header names them all */
+		char *list = bav_pool_strdup(m->pool, xfr), *tok, *save = NULL;
+
+		for (tok = strtok_r(list, ", \t", &save); tok != NULL;
+		     tok = strtok_r(NULL, ", \t", &save)) {
+			char *a = bav_addr_extract(m->pool, tok);
+			struct bav_result *r;
+
+			if (!bav_addr_valid(a))
+				continue;
+			r = bav_msg_rcpt(m, a);
+			if (r != NULL && *r->diagnostic == '\0') {
+				r->diagnostic = bav_str_squeeze(
+					m->pool, m->notice, m->notice_len);
+				set_codes(m, r);
+			}
+		}
+	}
+	if (m->nres == before) {
+		struct bav_result *r = bav_msg_add(m);
+
+		if (r == NULL)
+			return;
+		r->recipient = original_recipient(m);
+		r->diagnostic = bav_str_squeeze(m->pool, m->notice,
+						m->notice_len);
+		set_codes(m, r);
+	}
+}

@@ -74,17 +74,15 @@ static bool keep_content(const char *ctype)
 
 static bool embedded_type(const char *ctype)
 {
-	return strcmp(ctype, "message/rfc822") == 0 ||
+	return strstr(ctype, "rfc822") != NULL ||
 	       strcmp(ctype, "message/global") == 0 ||
-	       strcmp(ctype, "message/partial") == 0 ||
-	       strcmp(ctype, "text/rfc822-headers") == 0 ||
 	       strcmp(ctype, "message/global-headers") == 0 ||
-	       strcmp(ctype, "message/rfc822-headers") == 0;
+	       strcmp(ctype, "message/partial") == 0;
 }
 
 static bool headers_only_type(const char *ctype)
 {
-	return strstr(ctype, "headers") != NULL;
+	return strstr(ctype, "header") != NULL;
 }
 
 struct bav_mime_parser *bav_mime_parser_new(struct bav_pool *pool,

@@ -1,3 +1,122 @@
 /* SPDX-License-Identifier: MIT */
-/* reason.c - work in progress */
-#include "bav_private.h"
+/*
+ * NAME
+ *	reason - reason, hard flag, status and detail of one result
+ * SYNOPSIS
+ *	void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
+ *	bool bav_reason_is_hard(const char *reason, const char *status)
+ * DESCRIPTION
+ *	The reason comes from the diagnostic text and the status code
+ *	together: first the [reason NAME] rules over the diagnostic (so a
+ *	5.1.1 whose text speaks of a rate limit is not "userunknown"), then
+ *	the [status] table, then the action (delayed: expired) and finally
+ *	"onhold" (a status but no explanation) or "undefined". A result
+ *	without a status gets the reason's x.0.9yy pseudo status. Hard means
+ *	a permanent address-level failure (DESIGN.md); detail is OpenEMM's
+ *	qualification of the status (detail.c).
+ * DIAGNOSTICS
+ *	none.
+ */
+#include "classify_private.h"
+
+#include <strings.h>
+
+bool bav_reason_is_hard(const char *reason, const char *status)
+{
+	bool temporary = status != NULL && status[0] == '4';
+
+	if (temporary)
+		return false;
+	return strcmp(reason, "userunknown") == 0 ||
+	       strcmp(reason, "hostunknown") == 0 ||
+	       strcmp(reason, "hasmoved") == 0 ||
+	       (strcmp(reason, "notaccept") == 0 && status != NULL &&
+		status[0] == '5');
+}
+
+static int pseudo_detail(const char *reason, bool temporary)
+{
+	if (strcmp(reason, "delivered") == 0)
+		return 200;
+	if (strcmp(reason, "feedback") == 0 || strcmp(reason, "vacation") == 0)
+		return 0;
+	if (strcmp(reason, "mailboxfull") == 0)
+		return 420;
+	if (temporary)
+		return 400;
+	if (strcmp(reason, "userunknown") == 0 ||
+	    strcmp(reason, "hasmoved") == 0)
+		return 511;
+	if (strcmp(reason, "hostunknown") == 0 ||
+	    strcmp(reason, "notaccept") == 0)
+		return 512;
+	return 400;
+}
+
+static bool is_pseudo(const char *status)
+{
+	return strlen(status) == 7 && strncmp(status + 1, ".0.9", 4) == 0;
+}
+
+void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
+{
+	const char *rid = m->opts->rid;
+	const char *text = r->diagnostic;
+	const struct bav_rule *rule = NULL;
+	const char *reason = NULL;
+	bool temporary;
+
+	if (*text == '\0')
+		text = m->notice;
+	if (*r->reason == '\0') {
+		if (strcmp(r->action, "delivered") == 0 ||
+		    strcmp(r->action, "relayed") == 0 ||
+		    strcmp(r->action, "expanded") == 0) {
+			reason = "delivered";
+			r->rule = "builtin:action";
+		}
+		if (reason == NULL && *text != '\0') {
+			rule = bav_rules_match(m->rules, BAV_RULE_REASON, rid,
+					       text, strlen(text));
+			if (rule != NULL) {
+				reason = rule->arg;
+				r->rule = rule->id;
+			}
+		}
+		if (reason == NULL && *r->status != '\0') {
+			reason = bav_rules_status_reason(m->rules, rid,
+							 r->status, &rule);
+			if (reason != NULL)
+				r->rule = rule != NULL ? rule->id :
+					  "builtin:status";
+		}
+		if (reason == NULL && strcmp(r->action, "delayed") == 0) {
+			reason = "expired";
+			r->rule = "builtin:delayed";
+		}
+		if (reason == NULL) {
+			reason = *r->status != '\0' ? "onhold" : "undefined";
+			r->rule = "builtin:fallback";
+		}
+		r->reason = reason;
+	}
+	temporary = r->status[0] == '4' || strcmp(r->action, "delayed") == 0 ||
+		    (r->status[0] == '\0' && r->replycode / 100 == 4);
+	if (*r->status == '\0' && strcmp(r->reason, "feedback") != 0 &&
+	    strcmp(r->reason, "vacation") != 0) {
+		if (strcmp(r->reason, "delivered") == 0)
+			r->status = "2.0.0";
+		else
+			r->status = bav_status_pseudo(r->reason, temporary);
+	}
+	r->hard = bav_reason_is_hard(r->reason, r->status);
+	if (*r->status == '\0')
+		r->detail = pseudo_detail(r->reason, temporary);
+	else if (is_pseudo(r->status))
+		r->detail = pseudo_detail(r->reason, temporary);
+	else
+		r->detail = bav_detail_with_rules(m->rules, rid, r->status,
+						  r->diagnostic, &rule);
+	if (*r->rule == '\0')
+		r->rule = "builtin:reason";
+}
