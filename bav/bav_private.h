@@ -118,7 +118,6 @@ void bav_charset_to_utf8(struct bav_buf *out, const char *charset,
 /* Strip HTML tags and decode common entities into plain text. */
 void bav_html_to_text(struct bav_buf *out, const char *in, size_t len);
 
-#endif
 
 /* ---- rules (rules.c) ---- */
 enum bav_rule_section {
@@ -179,3 +178,5 @@ void bav_agnuid_scan_text(const char *text, size_t len,
 			  bav_agnuid_found_t *cb, void *ctx);
 /* Subject "unsubscribe:<uid>": the uid (pool-owned) or NULL. */
 char *bav_agnuid_unsubscribe(struct bav_pool *pool, const char *subject);
+
+#endif
