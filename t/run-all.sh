@@ -1,0 +1,226 @@
+#!/bin/bash
+# NAME
+#	run-all.sh - build bav and run every test (what CI runs)
+# SYNOPSIS
+#	t/run-all.sh
+# DESCRIPTION
+#	From a git clone or an unpacked tarball, in this order:
+#	  1. build-aux/deps.sh --test (apt-get only for what is missing),
+#	  2. autoreconf, configure --enable-werror, make, make check
+#	     (unit tests and golden tests) in $BUILD_ROOT/plain,
+#	  3. the unit tests again under valgrind (skip with NOVALGRIND=1),
+#	  4. a second build with --enable-sanitizers (ASan + UBSan, clang when
+#	     installed) in $BUILD_ROOT/asan: make check, then t/corpus-robust.sh,
+#	  5. make distcheck,
+#	  6. if the labelled corpus is there ($CORPUS, default
+#	     ../shared/corpus/sisimai beside the source tree): score
+#	     `bav classify --tsv` on it as is and with CRLF line endings,
+#	     and run t/bench/classify --quick.
+#	Every test suite counts once per run (an automake PASS/FAIL line, the
+#	robustness script, distcheck; a failed build counts as a failure).
+#	The last line is "N passed, N failed".
+#
+#	Scores and benchmark figures are printed, not enforced, unless the
+#	GATE_* variables below are set (in the environment or here).
+# ENVIRONMENT
+#	BUILD_ROOT (default ./build), JOBS, CORPUS, SCORE_TOOL, NOVALGRIND=1,
+#	NODEPS=1 (skip apt), NODISTCHECK=1, NOBENCH=1, SAN_CC (compiler of
+#	the sanitizer build), GATE_REASON GATE_HARD GATE_STATUS GATE_COUNT
+#	(minimum percentages, both line endings), GATE_BENCH=1 (bench goals
+#	must be met).
+# DIAGNOSTICS
+#	Exit 0 when nothing failed, 1 otherwise.
+
+# ---- gates: empty = report only ---------------------------------------------
+GATE_REASON=${GATE_REASON:-}	# e.g. 95
+GATE_HARD=${GATE_HARD:-}	# e.g. 97
+GATE_STATUS=${GATE_STATUS:-}	# e.g. 95
+GATE_COUNT=${GATE_COUNT:-}	# e.g. 97
+GATE_BENCH=${GATE_BENCH:-}	# 1: t/bench/classify must report no MISS
+
+set -u
+set -o pipefail
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+BUILD_ROOT=${BUILD_ROOT:-$srcdir/build}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+CORPUS=${CORPUS:-$srcdir/../shared/corpus/sisimai}
+SCORE_TOOL=${SCORE_TOOL:-$srcdir/../shared/tools/score-corpus}
+export AM_COLOR_TESTS=no
+LOGDIR=$BUILD_ROOT/logs
+mkdir -p "$LOGDIR"
+
+passed=0
+failed=0
+failures=()
+start=$(date +%s)
+
+step() { printf '\n==== %s  [%ds]\n' "$*" $(( $(date +%s) - start )); }
+ok() { passed=$((passed + 1)); }
+bad() { failed=$((failed + 1)); failures+=("$1"); echo "FAILED: $1"; }
+
+# count automake's result lines of one make check log
+count_tests() {	# label logfile
+	local p f
+	p=$(grep -cE '^(PASS|XFAIL): ' "$2")
+	f=$(grep -cE '^(FAIL|XPASS|ERROR): ' "$2")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	while read -r line; do
+		failures+=("$1 ${line}")
+	done < <(grep -E '^(FAIL|XPASS|ERROR): ' "$2")
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		bad "$1: make check ran no test"
+	fi
+}
+
+# configure + build one tree; returns non-zero on failure
+build_tree() {	# dir label configure-args...
+	local dir=$1 label=$2
+	shift 2
+	mkdir -p "$dir"
+	(cd "$dir" && "$srcdir/configure" -q "$@" && make -j"$JOBS") \
+		> "$LOGDIR/build-$label.log" 2>&1
+	local rc=$?
+	if [ $rc -ne 0 ]; then
+		tail -n 60 "$LOGDIR/build-$label.log"
+		bad "build ($label)"
+		return 1
+	fi
+	grep -E 'warning:' "$LOGDIR/build-$label.log" | sort -u | head -n 40
+	sed -n '/configuration summary/,/compiler flags/p' "$LOGDIR/build-$label.log"
+	return 0
+}
+
+check_tree() {	# dir label [make args...]
+	local dir=$1 label=$2
+	shift 2
+	(cd "$dir" && make -j"$JOBS" check VERBOSE=1 "$@") 2>&1 |
+		tee "$LOGDIR/check-$label.log" | grep -E '^(PASS|FAIL|XPASS|XFAIL|ERROR|SKIP): |^#|Sanitizer|runtime error'
+	count_tests "$label" "$LOGDIR/check-$label.log"
+}
+
+# ---- 1. dependencies ----------------------------------------------------------
+if [ "${NODEPS:-}" != 1 ]; then
+	step "dependencies"
+	sh "$srcdir/build-aux/deps.sh" --test || bad "deps.sh --test"
+fi
+
+# ---- 2. plain build, -Werror --------------------------------------------------
+if [ -d "$srcdir/.git" ] || [ ! -x "$srcdir/configure" ]; then
+	step "autoreconf"
+	(cd "$srcdir" && autoreconf -fi) > "$LOGDIR/autoreconf.log" 2>&1 ||
+		{ cat "$LOGDIR/autoreconf.log"; bad "autoreconf"; }
+fi
+
+plain=$BUILD_ROOT/plain
+step "build with --enable-werror in $plain"
+if build_tree "$plain" plain --enable-werror; then
+	step "make check"
+	check_tree "$plain" plain
+	# ---- 3. valgrind ------------------------------------------------------
+	if [ "${NOVALGRIND:-}" != 1 ] && command -v valgrind >/dev/null; then
+		step "make check under valgrind"
+		check_tree "$plain" valgrind \
+			LOG_COMPILER=valgrind \
+			LOG_FLAGS="--quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no" \
+			BAV_VALGRIND="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+			TEST_SUITE_LOG=test-suite-valgrind.log
+	fi
+else
+	plain=
+fi
+
+# ---- 4. sanitizer build ----------------------------------------------------------
+asan=$BUILD_ROOT/asan
+san_cc=${SAN_CC:-}
+if [ -z "$san_cc" ]; then
+	if command -v clang >/dev/null; then san_cc=clang; else san_cc=gcc; fi
+fi
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86:strict_string_checks=1:detect_stack_use_after_return=1"
+export LSAN_OPTIONS="exitcode=86"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=87"
+step "build with --enable-sanitizers (CC=$san_cc) in $asan"
+if build_tree "$asan" asan --enable-sanitizers CC="$san_cc"; then
+	step "make check (sanitizers)"
+	check_tree "$asan" asan
+	step "t/corpus-robust.sh (sanitizers)"
+	BAV="$asan/bav/bav" CORPUS_DIR="$CORPUS/eml" bash "$srcdir/t/corpus-robust.sh"
+	case $? in
+	0) ok ;;
+	77) echo "SKIP: t/corpus-robust.sh" ;;
+	*) bad "t/corpus-robust.sh" ;;
+	esac
+fi
+unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
+
+# ---- 5. distcheck ------------------------------------------------------------
+if [ -n "$plain" ] && [ "${NODISTCHECK:-}" != 1 ]; then
+	step "make distcheck"
+	if (cd "$plain" && make -j"$JOBS" distcheck \
+		DISTCHECK_CONFIGURE_FLAGS="--enable-werror") > "$LOGDIR/distcheck.log" 2>&1; then
+		grep -E 'archives ready|\.tar\.gz$' "$LOGDIR/distcheck.log" | tail -n 3
+		ok
+	else
+		tail -n 60 "$LOGDIR/distcheck.log"
+		bad "make distcheck"
+	fi
+fi
+
+# ---- 6. corpus score and benchmark (reported; gated only by GATE_*) ---------
+gate() {	# label score-line
+	local m v
+	for m in reason:GATE_REASON hard:GATE_HARD status:GATE_STATUS count:GATE_COUNT; do
+		local min=${!m#*:}
+		[ -z "$min" ] && continue
+		v=$(sed -n "s/.*${m%%:*}=\([0-9.]*\)%.*/\1/p" <<< "$2")
+		if [ -z "$v" ] || ! awk -v v="$v" -v m="$min" 'BEGIN { exit !(v >= m) }'; then
+			bad "corpus $1: ${m%%:*}=${v:-?}% < $min%"
+		else
+			ok
+		fi
+	done
+}
+
+if [ -n "$plain" ] && [ -d "$CORPUS/eml" ] && [ -f "$CORPUS/truth.tsv" ]; then
+	bav=$plain/bav/bav
+	crlf=$(mktemp -d "${TMPDIR:-/tmp}/bav-crlf.XXXXXX")
+	step "corpus score ($CORPUS)"
+	# run inside the directory so the file column is the bare file name
+	(cd "$CORPUS/eml" && "$bav" classify --tsv *.eml) > "$LOGDIR/results.tsv" 2> "$LOGDIR/results.err"
+	echo "bav classify exit $?, $(wc -l < "$LOGDIR/results.err") lines on stderr"
+	lf=$(python3 "$SCORE_TOOL" "$CORPUS/truth.tsv" "$LOGDIR/results.tsv" | tail -n 1)
+	echo "score LF:   $lf"
+	gate LF "$lf"
+	for f in "$CORPUS"/eml/*.eml; do
+		sed -e 's/\r$//' -e 's/$/\r/' "$f" > "$crlf/${f##*/}"
+	done
+	(cd "$crlf" && "$bav" classify --tsv *.eml) > "$LOGDIR/results-crlf.tsv" 2> "$LOGDIR/results-crlf.err"
+	echo "bav classify exit $?, $(wc -l < "$LOGDIR/results-crlf.err") lines on stderr"
+	cr=$(python3 "$SCORE_TOOL" "$CORPUS/truth.tsv" "$LOGDIR/results-crlf.tsv" | tail -n 1)
+	echo "score CRLF: $cr"
+	gate CRLF "$cr"
+	rm -rf "$crlf"
+
+	if [ "${NOBENCH:-}" != 1 ]; then
+		step "t/bench/classify --quick"
+		BAV="$bav" CORPUS_DIR="$CORPUS/eml" "$srcdir/t/bench/classify" --quick 2>&1 |
+			tee "$LOGDIR/bench.log"
+		rc=$?
+		if [ "$GATE_BENCH" = 1 ]; then
+			if [ $rc -ne 0 ] || grep -q 'MISS' "$LOGDIR/bench.log"; then
+				bad "bench goals"
+			else
+				ok
+			fi
+		fi
+	fi
+else
+	step "corpus: $CORPUS not found, scoring and benchmark skipped"
+fi
+
+step "done; logs in $LOGDIR"
+for f in "${failures[@]+"${failures[@]}"}"; do
+	echo "  failed: $f"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
