@@ -178,5 +178,10 @@ void bav_agnuid_scan_text(const char *text, size_t len,
 			  bav_agnuid_found_t *cb, void *ctx);
 /* Subject "unsubscribe:<uid>": the uid (pool-owned) or NULL. */
 char *bav_agnuid_unsubscribe(struct bav_pool *pool, const char *subject);
+/* v2 only: undo the XOR of customer and url with the mailing's
+   creation_date (ms since the epoch) and company, then check the
+   signature when secret is set. Call once per token; 1 ok, 0 bad. */
+int bav_agnuid_v2_resolve(struct bav_agnuid *tok, long long creation_ms,
+			  long long company, const char *secret);
 
 #endif
