@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rules_int.h - the in-memory rule set shared by rules.c (loader, lint,
+ * defaults) and rules_match.c (matching). Not installed, not used by any
+ * other module: they go through bav_rules_*() of bav_private.h.
+ */
+#ifndef BAV_RULES_INT_H
+#define BAV_RULES_INT_H
+
+#include "bav_private.h"
+
+#include <pthread.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+/* Tables: the regex sections of enum bav_rule_section, then these two. */
+enum {
+	RULES_TABLE_STATUS = BAV_RULE_SECTION_COUNT,
+	RULES_TABLE_DETAIL,
+	RULES_TABLE_COUNT
+};
+
+/* Options of every rule regex. */
+#define RULES_PCRE2_OPTIONS \
+	(PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF)
+/* Match limits: a hit counts as "no match". */
+#define RULES_MATCH_LIMIT 100000
+#define RULES_DEPTH_LIMIT 10000
+#define RULES_HEAP_LIMIT_KIB 8192
+/* A table is JIT-compiled after this many lookups; before, the
+   interpreter is cheaper than compiling (a one-shot process matches a few
+   texts only). */
+#define RULES_JIT_AFTER 48
+
+struct rule_entry {
+	struct bav_rule pub;	/* first: bav_rules_match() returns &pub */
+	pcre2_code *re;		/* NULL: [status], [detail] without pattern */
+	pcre2_code *jit;	/* JIT-compiled copy of re, published once
+				   (atomic acquire/release), or NULL */
+	unsigned int file;	/* index of the file: later = tried first */
+	unsigned int seq;	/* order of appearance */
+	int code;		/* [detail]: numeric code (511) */
+	int detail;		/* [detail]: detail code */
+	size_t code_len;	/* [status]: strlen(pub.pattern) */
+};
+
+struct rule_table {
+	struct rule_entry *v;	/* sorted: rid rules, then global ones;
+				   each part by file descending, then seq */
+	unsigned int n, alloc;
+	unsigned int nrid;	/* v[0..nrid) have pub.rid != NULL */
+	unsigned int calls;	/* lookups so far (atomic) */
+	unsigned int jitted;	/* 1 once every entry has jit (atomic) */
+};
+
+struct bav_rules {
+	struct bav_pool *pool;	/* ids, patterns, marks, rids */
+	pcre2_match_context *mctx;
+	pthread_mutex_t jit_lock;
+	struct rule_table tables[RULES_TABLE_COUNT];
+};
+
+/* Match one entry against text[0..len) with md (1 pair is enough). */
+bool bav_rules_entry_match(const struct bav_rules *rules,
+			   const struct rule_entry *e, pcre2_match_data *md,
+			   const char *text, size_t len);
+
+#endif
