@@ -78,7 +78,7 @@ build_tree() {	# dir label configure-args...
 	local dir=$1 label=$2
 	shift 2
 	mkdir -p "$dir"
-	(cd "$dir" && "$srcdir/configure" -q "$@" && make -j"$JOBS") \
+	(cd "$dir" && "$srcdir/configure" "$@" && make -j"$JOBS") \
 		> "$LOGDIR/build-$label.log" 2>&1
 	local rc=$?
 	if [ $rc -ne 0 ]; then
@@ -87,7 +87,7 @@ build_tree() {	# dir label configure-args...
 		return 1
 	fi
 	grep -E 'warning:' "$LOGDIR/build-$label.log" | sort -u | head -n 40
-	sed -n '/configuration summary/,/compiler flags/p' "$LOGDIR/build-$label.log"
+	sed -n '/configuration summary/,/^  Type/p' "$LOGDIR/build-$label.log"
 	return 0
 }
 
