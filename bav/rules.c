@@ -17,7 +17,7 @@
  *	Reads rule files (format in bav-rules(5)) into an immutable rule set:
  *	every regex is compiled once with PCRE2 (caseless, UTF with invalid
  *	UTF allowed at match time); JIT compilation happens lazily in
- *	rules_match.c. Logical lines: a line starting with blank space
+ *	rules_match.c, and not at all under valgrind. Logical lines: a line starting with blank space
  *	continues the previous one (its leading blanks removed, nothing
  *	inserted); lines whose first non-blank is '#' and blank lines are
  *	skipped. Each rule gets the id "FILE:LINE" (basename of the file, or
@@ -41,6 +41,15 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 static const char *const reason_names[] = {
 	"userunknown", "mailboxfull", "hostunknown", "filtered", "blocked",
@@ -492,6 +501,8 @@ static struct bav_rules *rules_new(void)
 	pcre2_set_depth_limit(rules->mctx, RULES_DEPTH_LIMIT);
 	pcre2_set_heap_limit(rules->mctx, RULES_HEAP_LIMIT_KIB);
 	pthread_mutex_init(&rules->jit_lock, NULL);
+	/* PCRE2's JIT code reads memory valgrind calls uninitialised */
+	rules->no_jit = RUNNING_ON_VALGRIND != 0;
 	return rules;
 }
 

@@ -58,6 +58,7 @@ struct bav_rules {
 	struct bav_pool *pool;	/* ids, patterns, marks, rids */
 	pcre2_match_context *mctx;
 	pthread_mutex_t jit_lock;
+	bool no_jit;		/* running under valgrind: JIT code confuses it */
 	struct rule_table tables[RULES_TABLE_COUNT];
 };
 

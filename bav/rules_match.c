@@ -71,7 +71,7 @@ static const struct rule_table *table_use(const struct bav_rules *crules,
 	struct bav_rules *rules = (struct bav_rules *)crules;
 	struct rule_table *t = &rules->tables[idx];
 
-	if (t->n > 0 && __atomic_load_n(&t->jitted, __ATOMIC_ACQUIRE) == 0 &&
+	if (t->n > 0 && !rules->no_jit && __atomic_load_n(&t->jitted, __ATOMIC_ACQUIRE) == 0 &&
 	    __atomic_add_fetch(&t->calls, 1, __ATOMIC_RELAXED) ==
 	    RULES_JIT_AFTER)
 		table_jit(rules, t);
