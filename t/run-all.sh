@@ -61,13 +61,14 @@ bad() { failed=$((failed + 1)); failures+=("$1"); echo "FAILED: $1"; }
 # count automake's result lines of one make check log
 count_tests() {	# label logfile
 	local p f
-	p=$(grep -cE '^(PASS|XFAIL): ' "$2")
-	f=$(grep -cE '^(FAIL|XPASS|ERROR): ' "$2")
+	# (VERBOSE=1 repeats a failure's line in the test-suite.log it prints)
+	p=$(grep -E '^(PASS|XFAIL): ' "$2" | sort -u | wc -l)
+	f=$(grep -E '^(FAIL|XPASS|ERROR): ' "$2" | sort -u | wc -l)
 	passed=$((passed + p))
 	failed=$((failed + f))
 	while read -r line; do
 		failures+=("$1 ${line}")
-	done < <(grep -E '^(FAIL|XPASS|ERROR): ' "$2")
+	done < <(grep -E '^(FAIL|XPASS|ERROR): ' "$2" | sort -u)
 	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
 		bad "$1: make check ran no test"
 	fi
@@ -120,10 +121,12 @@ if build_tree "$plain" plain --enable-werror; then
 	# ---- 3. valgrind ------------------------------------------------------
 	if [ "${NOVALGRIND:-}" != 1 ] && command -v valgrind >/dev/null; then
 		step "make check under valgrind"
-		check_tree "$plain" valgrind \
+		# the C test programs run under valgrind (LOG_COMPILER); the
+		# *.sh tests get BAV_VALGRIND to prefix their bav commands with
+		vg="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
+		BAV_VALGRIND=$vg check_tree "$plain" valgrind \
 			LOG_COMPILER=valgrind \
-			LOG_FLAGS="--quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no" \
-			BAV_VALGRIND="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+			LOG_FLAGS="${vg#valgrind }" \
 			TEST_SUITE_LOG=test-suite-valgrind.log
 	fi
 else
@@ -170,7 +173,8 @@ fi
 gate() {	# label score-line
 	local m v
 	for m in reason:GATE_REASON hard:GATE_HARD status:GATE_STATUS count:GATE_COUNT; do
-		local min=${!m#*:}
+		local var=${m#*:}
+		local min=${!var}
 		[ -z "$min" ] && continue
 		v=$(sed -n "s/.*${m%%:*}=\([0-9.]*\)%.*/\1/p" <<< "$2")
 		if [ -z "$v" ] || ! awk -v v="$v" -v m="$min" 'BEGIN { exit !(v >= m) }'; then
