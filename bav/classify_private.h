@@ -53,6 +53,8 @@ const char *bav_autoreply_detect(struct bav_msg *m);
 bool bav_heur_is_bounce(struct bav_msg *m);
 /* heur.c: recipients and diagnostics from the notice text */
 void bav_heur_scan(struct bav_msg *m);
+/* heur.c: the notice lines about rcpt (until another recipient is named) */
+const char *bav_heur_context(struct bav_msg *m, const char *rcpt);
 /* reason.c: decide reason, hard and rule of one result */
 void bav_reason_decide(struct bav_msg *m, struct bav_result *r);
 /* ident.c */

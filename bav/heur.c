@@ -42,6 +42,23 @@ static bool daemon_address(const char *addr)
 	return false;
 }
 
+/* Daemon addresses never recipients of the failed mail. */
+static const char *const never_rcpt[] = {
+	"mailer-daemon", "mailer_daemon", "maildaemon", "mail-daemon",
+	"mailerdaemon", "mdaemon",
+};
+
+static bool never_recipient(const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(never_rcpt) / sizeof(never_rcpt[0]); i++)
+		if (bav_str_begins_ci(addr, never_rcpt[i]) &&
+		    addr[strlen(never_rcpt[i])] == '@')
+			return true;
+	return false;
+}
+
 static const char *const bounce_subjects[] = {
 	"undeliver", "undelivered", "delivery fail", "delivery status",
 	"returned mail", "returning message", "failure notice",
@@ -124,7 +141,7 @@ static bool excluded(struct bav_msg *m, const char *addr)
 		return true;
 	if (*m->from != '\0' && strcasecmp(addr, m->from) == 0)
 		return true;
-	if (daemon_address(addr))
+	if (never_recipient(addr))
 		return true;
 	if (m->v->ident.envelope_sender != NULL &&
 	    *m->v->ident.envelope_sender != '\0' &&
@@ -149,6 +166,9 @@ static char *line_address(struct bav_msg *m, const char *line, size_t len)
 		if (u < at)
 			return NULL;
 	}
+	if (bav_memcasemem(line, len, "contact") != NULL ||
+	    bav_memcasemem(line, len, "envelope-from") != NULL)
+		return NULL;
 	a = bav_addr_extract(m->pool, copy);
 	if (*a == '\0' || excluded(m, a))
 		return NULL;
@@ -179,22 +199,6 @@ static void set_codes(struct bav_msg *m, struct bav_result *r)
 		r->replycode = bav_replycode_find(d, strlen(d));
 }
 
-static void finish_block(struct bav_msg *m, struct bav_result *r,
-			 const char *start, const char *end)
-{
-	char *d;
-
-	if (r == NULL)
-		return;
-	d = bav_str_squeeze(m->pool, start, (size_t)(end - start));
-	if (*r->diagnostic == '\0')
-		r->diagnostic = d;
-	else if (*d != '\0')
-		r->diagnostic = bav_pool_printf(m->pool, "%s %s",
-						r->diagnostic, d);
-	set_codes(m, r);
-}
-
 static const char *original_recipient(struct bav_msg *m)
 {
 	struct bav_part *p;
@@ -223,46 +227,79 @@ static const char *original_recipient(struct bav_msg *m)
 	return "";
 }
 
-void bav_heur_scan(struct bav_msg *m)
+/* Does line [s, le) name a recipient of m other than self? */
+static bool mentions_other(struct bav_msg *m, const char *s, const char *le,
+			   const char *self)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->nres; i++) {
+		const char *r = m->res[i].recipient;
+
+		if (*r == '\0' || strcasecmp(r, self) == 0)
+			continue;
+		if (bav_memcasemem(s, (size_t)(le - s), r) != NULL)
+			return true;
+	}
+	return false;
+}
+
+const char *bav_heur_context(struct bav_msg *m, const char *rcpt)
 {
 	const char *s = m->notice, *end = m->notice + m->notice_len;
-	const char *block = NULL;
-	struct bav_result *cur = NULL;
-	const char *xfr = bav_part_header(m->root, "X-Failed-Recipients");
-	unsigned int before = m->nres;
+	const char *start = NULL;
 
+	if (*rcpt == '\0' || m->notice_len == 0)
+		return "";
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		const char *le = nl == NULL ? end : nl;
-		char *a = line_address(m, s, (size_t)(le - s));
 
-		if (a != NULL) {
-			if (cur != NULL)
-				finish_block(m, cur, block, s);
-			cur = bav_msg_rcpt(m, a);
-			block = s;
+		if (start == NULL) {
+			if (bav_memcasemem(s, (size_t)(le - s), rcpt) != NULL)
+				start = s;
+		} else if (mentions_other(m, s, le, rcpt)) {
+			return bav_str_squeeze(m->pool, start,
+					       (size_t)(s - start));
 		}
 		s = nl == NULL ? end : nl + 1;
 	}
-	if (cur != NULL)
-		finish_block(m, cur, block, end);
+	if (start == NULL)
+		return "";
+	return bav_str_squeeze(m->pool, start, (size_t)(end - start));
+}
+
+static void add_listed(struct bav_msg *m, const char *list)
+{
+	char *copy = bav_pool_strdup(m->pool, list), *tok, *save = NULL;
+
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		char *a = bav_addr_extract(m->pool, tok);
+
+		if (bav_addr_valid(a))
+			(void)bav_msg_rcpt(m, a);
+	}
+}
+
+void bav_heur_scan(struct bav_msg *m)
+{
+	const char *s = m->notice, *end = m->notice + m->notice_len;
+	const char *xfr = bav_part_header(m->root, "X-Failed-Recipients");
+	unsigned int i, before = m->nres;
+
 	if (xfr != NULL) {
-		/* Exim: the header names them all */
-		char *list = bav_pool_strdup(m->pool, xfr), *tok, *save = NULL;
+		/* Exim, Google: the header names them all */
+		add_listed(m, xfr);
+	} else {
+		while (s < end) {
+			const char *nl = memchr(s, '\n', (size_t)(end - s));
+			const char *le = nl == NULL ? end : nl;
+			char *a = line_address(m, s, (size_t)(le - s));
 
-		for (tok = strtok_r(list, ", \t", &save); tok != NULL;
-		     tok = strtok_r(NULL, ", \t", &save)) {
-			char *a = bav_addr_extract(m->pool, tok);
-			struct bav_result *r;
-
-			if (!bav_addr_valid(a))
-				continue;
-			r = bav_msg_rcpt(m, a);
-			if (r != NULL && *r->diagnostic == '\0') {
-				r->diagnostic = bav_str_squeeze(
-					m->pool, m->notice, m->notice_len);
-				set_codes(m, r);
-			}
+			if (a != NULL)
+				(void)bav_msg_rcpt(m, a);
+			s = nl == NULL ? end : nl + 1;
 		}
 	}
 	if (m->nres == before) {
@@ -271,8 +308,14 @@ void bav_heur_scan(struct bav_msg *m)
 		if (r == NULL)
 			return;
 		r->recipient = original_recipient(m);
-		r->diagnostic = bav_str_squeeze(m->pool, m->notice,
-						m->notice_len);
+	}
+	for (i = before; i < m->nres; i++) {
+		struct bav_result *r = &m->res[i];
+
+		r->diagnostic = bav_heur_context(m, r->recipient);
+		if (*r->diagnostic == '\0')
+			r->diagnostic = bav_str_squeeze(m->pool, m->notice,
+							m->notice_len);
 		set_codes(m, r);
 	}
 }

@@ -53,6 +53,33 @@ static int pseudo_detail(const char *reason, bool temporary)
 	return 400;
 }
 
+enum smtp_cmd { CMD_UNKNOWN, CMD_CONN, CMD_MAIL, CMD_RCPT, CMD_DATA };
+
+/* The SMTP command the remote server answered, as the text tells. */
+static enum smtp_cmd smtp_command(const char *text)
+{
+	static const struct {
+		const char *phrase;
+		enum smtp_cmd cmd;
+	} phrases[] = {
+		{ "end of data", CMD_DATA }, { "data command", CMD_DATA },
+		{ "final data", CMD_DATA }, { ">>> data", CMD_DATA },
+		{ "smtp command data", CMD_DATA }, { "after data", CMD_DATA },
+		{ "message body", CMD_DATA },
+		{ "after mail from", CMD_MAIL }, { "to mail from", CMD_MAIL },
+		{ ">>> mail from", CMD_MAIL }, { "mail from command", CMD_MAIL },
+		{ "our mail from", CMD_MAIL },
+		{ "rcpt to", CMD_RCPT }, { "rcpt command", CMD_RCPT },
+		{ "initial connection", CMD_CONN }, { "greeting", CMD_CONN },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
+		if (bav_strcasestr(text, phrases[i].phrase) != NULL)
+			return phrases[i].cmd;
+	return CMD_UNKNOWN;
+}
+
 static bool is_pseudo(const char *status)
 {
 	return strlen(status) == 7 && strncmp(status + 1, ".0.9", 4) == 0;
@@ -66,6 +93,11 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 	const char *reason = NULL;
 	bool temporary;
 
+	const char *context = "";
+	enum smtp_cmd cmd;
+
+	if (*text == '\0')
+		text = context = bav_heur_context(m, r->recipient);
 	if (*text == '\0')
 		text = m->notice;
 	if (*r->reason == '\0') {
@@ -97,6 +129,31 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 		if (reason == NULL) {
 			reason = *r->status != '\0' ? "onhold" : "undefined";
 			r->rule = "builtin:fallback";
+		}
+		/* the phase of the SMTP dialogue refines the text */
+		cmd = smtp_command(r->diagnostic);
+		if (cmd == CMD_UNKNOWN) {
+			if (*context == '\0')
+				context = bav_heur_context(m, r->recipient);
+			cmd = smtp_command(context);
+		}
+		if (strcmp(reason, "userunknown") == 0 && cmd == CMD_DATA) {
+			reason = "filtered";	/* refused after the content */
+			r->rule = "builtin:data-phase";
+		} else if ((strcmp(reason, "userunknown") == 0 ||
+			    strcmp(reason, "hostunknown") == 0) &&
+			   cmd == CMD_MAIL) {
+			reason = "rejected";	/* it was about the sender */
+			r->rule = "builtin:mail-phase";
+		}
+		/* given up on a temporary failure: the queue expired */
+		if (strcmp(r->action, "failed") == 0 && r->status[0] == '4' &&
+		    (strcmp(reason, "networkerror") == 0 ||
+		     strcmp(reason, "systemerror") == 0 ||
+		     strcmp(reason, "onhold") == 0 ||
+		     strcmp(reason, "undefined") == 0)) {
+			reason = "expired";
+			r->rule = "builtin:queue-expired";
 		}
 		r->reason = reason;
 	}

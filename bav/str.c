@@ -178,8 +178,7 @@ char *bav_addr_extract(struct bav_pool *pool, const char *s)
 		end = p + 1;
 		while (*end != '\0' &&
 		       (isalnum((unsigned char)*end) || *end == '-' ||
-			*end == '.' || *end == '_' ||
-			(unsigned char)*end >= 0x80))
+			*end == '.' || *end == '_'))
 			end++;
 		while (end > p + 1 && end[-1] == '.')
 			end--;
