@@ -114,9 +114,8 @@ static void per_recipient(struct bav_msg *m, const struct bav_part *b)
 		size_t sl = strlen(r->status);
 
 		if (*r->status == '\0' ||
-		    (sl >= 5 && (strcmp(r->status + 1, ".0.0") == 0 ||
-				 strcmp(r->status + 1, ".1.0") == 0) &&
-		     st[0] == r->status[0] && strcmp(st + 1, ".0.0") != 0))
+		    (sl >= 5 && st[0] == r->status[0] &&
+		     strcmp(st + 1, ".0.0") != 0))
 			r->status = bav_pool_strdup(m->pool, st);
 	}
 	r->replycode = bav_replycode_find(r->diagnostic, strlen(r->diagnostic));

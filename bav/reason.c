@@ -137,7 +137,8 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 				context = bav_heur_context(m, r->recipient);
 			cmd = smtp_command(context);
 		}
-		if (strcmp(reason, "userunknown") == 0 && cmd == CMD_DATA) {
+		if (strcmp(reason, "userunknown") == 0 && cmd == CMD_DATA &&
+		    strcmp(r->status + 1, ".1.1") != 0) {
 			reason = "filtered";	/* refused after the content */
 			r->rule = "builtin:data-phase";
 		} else if ((strcmp(reason, "userunknown") == 0 ||
@@ -145,6 +146,12 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 			   cmd == CMD_MAIL) {
 			reason = "rejected";	/* it was about the sender */
 			r->rule = "builtin:mail-phase";
+		}
+		/* a Google Groups refusal: no such group or no permission */
+		if (*r->status == '\0' &&
+		    bav_strcasestr(r->recipient, "@googlegroups.") != NULL) {
+			reason = "rejected";
+			r->rule = "builtin:google-groups";
 		}
 		/* given up on a temporary failure: the queue expired */
 		if (strcmp(r->action, "failed") == 0 && r->status[0] == '4' &&
