@@ -218,6 +218,8 @@ if [ -n "$plain" ] && [ -d "$CORPUS/eml" ] && [ -f "$CORPUS/truth.tsv" ]; then
 			fi
 		fi
 	fi
+elif [ -z "$plain" ]; then
+	step "corpus scoring and benchmark skipped: no build"
 else
 	step "corpus: $CORPUS not found, scoring and benchmark skipped"
 fi
