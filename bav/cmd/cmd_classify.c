@@ -45,6 +45,10 @@ struct classify_ctx {
 	struct bav_classify_opts opts;
 	struct bav_limits limits;
 	size_t max_size;
+	const char **rule_paths, **headers;
+	size_t nrules, nheaders;
+	bool no_default;
+	char *secret;
 	unsigned int tsv_idx;
 	unsigned long nmsgs, nfailed;
 	bool noinput;
@@ -91,7 +95,7 @@ static void progress(struct classify_ctx *c, bool final)
 		return;
 	c->last = now;
 	t = elapsed(&c->start, &now);
-	fprintf(stderr, "\rbav: %lu messages, %.0f msgs/s", c->nmsgs,
+	fprintf(stderr, "\rbav: %lu messages, %.0f msgs/s  ", c->nmsgs,
 		t > 0 ? (double)c->nmsgs / t : 0.0);
 	if (final)
 		fputc('\n', stderr);
@@ -235,76 +239,75 @@ static int load_rules(const char **paths, size_t n, bool no_default,
 	return 0;
 }
 
-int cmd_classify(int argc, char **argv)
+/* Parse the options into c; returns 0, an exit status, or -1 for --help. */
+static int parse_args(struct classify_ctx *c, int argc, char **argv)
 {
-	struct classify_ctx c;
-	struct bav_rules *rules = NULL;
-	const char **rule_paths, **headers;
-	char *secret = NULL;
-	size_t nrules = 0, nheaders = 0;
-	bool no_default = false;
-	int opt, ret = CMD_EX_OK, i;
+	int opt;
 
-	memset(&c, 0, sizeof(c));
-	bav_limits_default(&c.limits);
 	/* @UNSAFE: at most argc option arguments of each kind */
-	rule_paths = calloc((size_t)argc + 1, sizeof(*rule_paths));
-	headers = calloc((size_t)argc + 1, sizeof(*headers));
-	if (rule_paths == NULL || headers == NULL)
+	c->rule_paths = calloc((size_t)argc + 1, sizeof(*c->rule_paths));
+	c->headers = calloc((size_t)argc + 1, sizeof(*c->headers));
+	if (c->rule_paths == NULL || c->headers == NULL)
 		abort();
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "jtr:H:h", long_opts,
 				  NULL)) != -1) {
 		switch (opt) {
-		case 'j': c.format = FMT_JSON; break;
-		case 't': c.format = FMT_TSV; break;
-		case OPT_LIST: c.format = FMT_LIST; break;
-		case 'r': rule_paths[nrules++] = optarg; break;
-		case OPT_NO_DEFAULT: no_default = true; break;
-		case OPT_RID: c.opts.rid = optarg; break;
-		case 'H': headers[nheaders++] = optarg; break;
+		case 'j': c->format = FMT_JSON; break;
+		case 't': c->format = FMT_TSV; break;
+		case OPT_LIST: c->format = FMT_LIST; break;
+		case 'r': c->rule_paths[c->nrules++] = optarg; break;
+		case OPT_NO_DEFAULT: c->no_default = true; break;
+		case OPT_RID: c->opts.rid = optarg; break;
+		case 'H': c->headers[c->nheaders++] = optarg; break;
 		case OPT_SECRET:
-			free(secret);
-			if ((secret = read_secret(optarg)) == NULL)
-				ret = CMD_EX_CONFIG;
+			free(c->secret);
+			if ((c->secret = read_secret(optarg)) == NULL)
+				return CMD_EX_CONFIG;
 			break;
 		case OPT_LICENCE:
-			c.opts.agnuid_licence = strtoll(optarg, NULL, 10);
+			c->opts.agnuid_licence = strtoll(optarg, NULL, 10);
 			break;
 		case OPT_MAX_SIZE:
-			if ((c.max_size = parse_size(optarg)) == 0) {
+			if ((c->max_size = parse_size(optarg)) == 0) {
 				fprintf(stderr, "bav: bad --max-size: %s\n",
 					optarg);
-				ret = CMD_EX_USAGE;
+				return classify_usage();
 			}
-			c.limits.max_message_size = c.max_size;
+			c->limits.max_message_size = c->max_size;
 			break;
 		case 'h':
 			cmd_usage(stdout);
-			ret = -1;
-			break;
+			return -1;
 		default:
-			ret = CMD_EX_USAGE;
-			break;
+			return classify_usage();
 		}
-		if (ret != CMD_EX_OK)
-			break;
 	}
-	if (ret == CMD_EX_OK && optind >= argc)
-		ret = classify_usage();
-	if (ret == CMD_EX_OK && c.format != FMT_LIST &&
-	    load_rules(rule_paths, nrules, no_default, &rules) < 0)
+	if (optind >= argc)
+		return classify_usage();
+	return 0;
+}
+
+int cmd_classify(int argc, char **argv)
+{
+	struct classify_ctx c;
+	struct bav_rules *rules = NULL;
+	int ret, i;
+
+	memset(&c, 0, sizeof(c));
+	bav_limits_default(&c.limits);
+	ret = parse_args(&c, argc, argv);
+	if (ret == 0 && c.format != FMT_LIST &&
+	    load_rules(c.rule_paths, c.nrules, c.no_default, &rules) < 0)
 		ret = CMD_EX_CONFIG;
-	if (ret == CMD_EX_USAGE && opt != -1)
-		cmd_usage(stderr);
-	if (ret != CMD_EX_OK)
+	if (ret != 0)
 		goto out;
 
 	c.opts.rules = rules;
 	c.opts.limits = &c.limits;
-	c.opts.agnuid_secret = secret;
-	c.opts.ident_headers = headers;
-	c.opts.ident_header_count = (unsigned int)nheaders;
+	c.opts.agnuid_secret = c.secret;
+	c.opts.ident_headers = c.headers;
+	c.opts.ident_header_count = (unsigned int)c.nheaders;
 	c.tty = isatty(STDERR_FILENO) == 1;
 	if (c.tty)
 		clock_gettime(CLOCK_MONOTONIC, &c.start);
@@ -324,8 +327,8 @@ int cmd_classify(int argc, char **argv)
 out:
 	if (rules != NULL)
 		bav_rules_free(&rules);
-	free(secret);
-	free(rule_paths);
-	free(headers);
+	free(c.secret);
+	free(c.rule_paths);
+	free(c.headers);
 	return ret < 0 ? CMD_EX_OK : ret;
 }
