@@ -96,8 +96,23 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 	const char *context = "";
 	enum smtp_cmd cmd;
 
-	if (*text == '\0')
+	if (*text == '\0') {
+		/* a DSN without Diagnostic-Code: the notice about it */
 		text = context = bav_heur_context(m, r->recipient);
+		if (*context != '\0') {
+			char st[16];
+
+			r->diagnostic = context;
+			if ((*r->status == '\0' ||
+			     strcmp(r->status + 1, ".0.0") == 0) &&
+			    bav_status_find(context, strlen(context), st) &&
+			    strcmp(st + 1, ".0.0") != 0)
+				r->status = bav_pool_strdup(m->pool, st);
+			if (r->replycode == 0)
+				r->replycode = bav_replycode_find(
+					context, strlen(context));
+		}
+	}
 	if (*text == '\0')
 		text = m->notice;
 	if (*r->reason == '\0') {
