@@ -305,6 +305,8 @@ char *bav_hdr_param(struct bav_pool *pool, const char *value,
 		name = s;
 		while (*s != '\0' && *s != '=' && *s != ';')
 			s++;
+		if (*s == '\0')
+			break;
 		if (*s != '=')
 			continue;
 		v = s + 1;
