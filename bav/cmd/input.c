@@ -17,7 +17,8 @@
  *	    cur/, then of new/, sorted by name; tmp/ is ignored;
  *	  - any other directory: walked recursively in byte order of the
  *	    names, dotfiles and dot-directories skipped; a Maildir met on
- *	    the way is read as above, files as above.
+ *	    the way is read as above, files as above; FIFOs, sockets and
+ *	    devices inside directories are skipped.
  *	An mbox is split at lines starting with "From " that begin the file
  *	or follow an empty line and contain a time (d:dd), so a stray
  *	"From " in an unescaped body does not split a message. The "From "
@@ -143,8 +144,9 @@ static void walk_maildir_sub(struct input *in, const char *dir)
 	}
 	for (i = 0; i < n; i++) {
 		char *p = path_join(dir, list[i]->d_name);
+		struct stat st;
 
-		if (is_dir(p))
+		if (stat(p, &st) == 0 && !S_ISREG(st.st_mode))
 			free(p);
 		else
 			add_entry(in, p, NULL);
@@ -187,12 +189,15 @@ static void walk(struct input *in, const char *dir, unsigned int depth)
 		char *p = path_join(dir, list[i]->d_name);
 		struct stat st;
 
-		/* do not follow symlinked directories (loops) */
+		/* do not follow symlinked directories (loops); skip
+		   FIFOs, sockets and devices, which could block */
 		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
 			walk(in, p, depth + 1);
 			free(p);
+		} else if (stat(p, &st) == 0 && !S_ISREG(st.st_mode)) {
+			free(p);
 		} else {
-			add_entry(in, p, NULL);
+			add_entry(in, p, NULL);	/* or report why not */
 		}
 		free(list[i]);
 	}
