@@ -122,6 +122,20 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 			reason = "delivered";
 			r->rule = "builtin:action";
 		}
+		if (strcmp(r->action, "delayed") == 0) {
+			/* a delay notice: still queued, retried until expiry */
+			reason = "expired";
+			r->rule = "builtin:delayed";
+		}
+		/* a DSN's specific status beats the prose around it */
+		if (reason == NULL && *context != '\0' && *r->status != '\0' &&
+		    strcmp(r->status + 1, ".0.0") != 0) {
+			reason = bav_rules_status_reason(m->rules, rid,
+							 r->status, &rule);
+			if (reason != NULL)
+				r->rule = rule != NULL ? rule->id :
+					  "builtin:status";
+		}
 		if (reason == NULL && *text != '\0') {
 			rule = bav_rules_match(m->rules, BAV_RULE_REASON, rid,
 					       text, strlen(text));
