@@ -243,6 +243,8 @@ static void decide_kind(struct bav_msg *m)
 		v->rule = "builtin:dsn";
 		return;
 	}
+	if (bav_ses_detect(m))
+		return;
 	uid = bav_agnuid_unsubscribe(m->pool, m->subject);
 	if (uid != NULL) {
 		v->kind = BAV_KIND_UNSUBSCRIBE;

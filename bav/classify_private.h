@@ -47,6 +47,8 @@ const char *bav_status_pseudo(const char *reason, bool temporary);
 int bav_dsn_parse(struct bav_msg *m, struct bav_part *dsn);
 /* arf.c: feedback report; true when the message is one. */
 bool bav_arf_detect(struct bav_msg *m);
+/* ses.c: Amazon SES JSON event notifications */
+bool bav_ses_detect(struct bav_msg *m);
 /* autoreply.c: RFC 3834 and vacation heuristics; rule id or NULL. */
 const char *bav_autoreply_detect(struct bav_msg *m);
 /* heur.c: does the message look like a non-standard bounce? */

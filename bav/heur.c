@@ -27,7 +27,7 @@
 static const char *const sender_locals[] = {
 	"mailer-daemon", "mailer_daemon", "maildaemon", "mail-daemon",
 	"postmaster", "mdaemon", "mailerdaemon", "mail.daemon",
-	"bounce", "bounces", "nobody", "mail-noreply",
+	"bounce", "bounces", "nobody", "mail-noreply", "post_master",
 };
 
 static bool daemon_address(const char *addr)
