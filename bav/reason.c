@@ -167,7 +167,7 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 			cmd = smtp_command(context);
 		}
 		if (strcmp(reason, "userunknown") == 0 && cmd == CMD_DATA &&
-		    strcmp(r->status + 1, ".1.1") != 0) {
+		    (*r->status == '\0' || strcmp(r->status + 1, ".1.1") != 0)) {
 			reason = "filtered";	/* refused after the content */
 			r->rule = "builtin:data-phase";
 		} else if ((strcmp(reason, "userunknown") == 0 ||

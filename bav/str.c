@@ -143,24 +143,30 @@ char *bav_addr_extract(struct bav_pool *pool, const char *s)
 	const char *lt = strchr(s, '<'), *p, *start, *end;
 	char *out, *at;
 
-	if (lt != NULL) {
-		const char *gt = strchr(lt, '>');
+	/* an address in angle brackets: the innermost <...> holding '@' */
+	for (; lt != NULL; lt = strchr(lt + 1, '<')) {
+		const char *gt = strchr(lt, '>'), *inner;
 
-		if (gt != NULL && memchr(lt, '@', (size_t)(gt - lt)) != NULL) {
-			start = lt + 1;
-			while (start < gt && is_ws((unsigned char)*start))
-				start++;
-			end = gt;
-			while (end > start && is_ws((unsigned char)end[-1]))
-				end--;
-			/* drop a source route @a,@b: */
-			p = memchr(start, ':', (size_t)(end - start));
-			if (*start == '@' && p != NULL)
-				start = p + 1;
-			out = bav_pool_strndup(pool, start,
-					       (size_t)(end - start));
-			goto done;
-		}
+		if (gt == NULL)
+			break;
+		inner = lt;
+		for (p = lt + 1; p < gt; p++)
+			if (*p == '<')
+				inner = p;
+		if (memchr(inner, '@', (size_t)(gt - inner)) == NULL)
+			continue;
+		start = inner + 1;
+		while (start < gt && is_ws((unsigned char)*start))
+			start++;
+		end = gt;
+		while (end > start && is_ws((unsigned char)end[-1]))
+			end--;
+		/* drop a source route @a,@b: */
+		p = memchr(start, ':', (size_t)(end - start));
+		if (*start == '@' && p != NULL)
+			start = p + 1;
+		out = bav_pool_strndup(pool, start, (size_t)(end - start));
+		goto done;
 	}
 	for (p = s; (p = strchr(p, '@')) != NULL; p++) {
 		start = p;
