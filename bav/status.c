@@ -60,7 +60,11 @@ bool bav_status_find(const char *text, size_t len, char out[16])
 		if ((*s != '2' && *s != '4' && *s != '5') || s[1] != '.')
 			continue;
 		if (s > text && (isalnum((unsigned char)s[-1]) || s[-1] == '.' ||
-				 s[-1] == '-' || s[-1] == '/' || s[-1] == '_'))
+				 s[-1] == '/' || s[-1] == '_'))
+			continue;
+		/* "452-4.2.2": a continued reply line, not "x-4.2.2" */
+		if (s > text && s[-1] == '-' &&
+		    !(s - text >= 2 && isdigit((unsigned char)s[-2])))
 			continue;
 		b = digits(s + 2, end, 3);
 		if (b == 0 || b > 3 || s + 2 + b >= end || s[2 + b] != '.')
