@@ -1,3 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_classify - bav_classify() end to end on small messages written for
+ * this test: each kind, reason/status/hard/detail of a DSN, errors, and
+ * reentrancy (several threads classifying at once).
+ */
 #include "test_common.h"
-static void test_placeholder(void){test_begin("classify placeholder");test_assert(1);test_end();}
-int main(void){static void (*const t[])(void)={test_placeholder,NULL};return test_run(t);}
+#include "bav.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char dsn[] =
+	"From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\n"
+	"To: news@example.com\n"
+	"Subject: Undelivered Mail Returned to Sender\n"
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=b1\n"
+	"\n"
+	"--b1\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"This is the mail system at host mx.example.org.\n"
+	"<ann@example.net>: host in.example.net[192.0.2.7] said: 550 5.1.1\n"
+	"    <ann@example.net>: Recipient address rejected: User unknown (in\n"
+	"    reply to RCPT TO command)\n"
+	"<bob@example.net>: host in.example.net[192.0.2.7] said: 452 4.2.2\n"
+	"    Mailbox full (in reply to RCPT TO command)\n"
+	"--b1\n"
+	"Content-Type: message/delivery-status\n"
+	"\n"
+	"Reporting-MTA: dns; mx.example.org\n"
+	"\n"
+	"Final-Recipient: rfc822; ann@example.net\n"
+	"Action: failed\n"
+	"Status: 5.1.1\n"
+	"Diagnostic-Code: smtp; 550 5.1.1 <ann@example.net>: Recipient address\n"
+	"    rejected: User unknown\n"
+	"\n"
+	"Final-Recipient: rfc822; bob@example.net\n"
+	"Action: delayed\n"
+	"Status: 4.2.2\n"
+	"Diagnostic-Code: smtp; 452 4.2.2 Mailbox full\n"
+	"--b1\n"
+	"Content-Type: text/rfc822-headers\n"
+	"\n"
+	"Message-ID: <m1@example.com>\n"
+	"Subject: Newsletter\n"
+	"--b1--\n";
+
+static const char arf[] =
+	"From: fbl@isp.example\n"
+	"Subject: complaint\n"
+	"Content-Type: multipart/report; report-type=feedback-report; boundary=x\n"
+	"\n"
+	"--x\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"A complaint.\n"
+	"--x\n"
+	"Content-Type: message/feedback-report\n"
+	"\n"
+	"Feedback-Type: opt-out\n"
+	"Original-Rcpt-To: carl@example.net\n"
+	"--x--\n";
+
+static const char vacation[] =
+	"From: Dora <dora@example.net>\n"
+	"Auto-Submitted: auto-replied\n"
+	"Subject: Out of Office: Newsletter\n"
+	"\n"
+	"I am out of the office until Monday.\n";
+
+static const char unsub[] =
+	"From: eve@example.net\n"
+	"Subject: unsubscribe:ab.cdef.ghij.kl\n"
+	"\n";
+
+static const char reply[] =
+	"From: Fred <fred@example.net>\n"
+	"Subject: Re: Newsletter\n"
+	"\n"
+	"Thanks! My old address gave '550 user unknown' last week.\n";
+
+static struct bav_verdict *classify(struct bav_pool *pool, const char *msg,
+				    const char **error_r)
+{
+	unsigned char *copy = test_dup_nonul(msg, strlen(msg));
+	struct bav_verdict *v = NULL;
+	int ret = bav_classify(copy, strlen(msg), NULL, pool, &v, error_r);
+
+	free(copy);
+	return ret == BAV_OK ? v : NULL;
+}
+
+static void test_classify_dsn(void)
+{
+	struct bav_pool *pool = bav_pool_new(0);
+	const char *error = NULL;
+	struct bav_verdict *v = classify(pool, dsn, &error);
+
+	test_begin("classify: RFC 3464 bounce with a delayed recipient");
+	test_assert(v != NULL);
+	if (v != NULL) {
+		test_assert(v->kind == BAV_KIND_BOUNCE);
+		test_assert(v->result_count == 2);
+		test_assert_strcmp(v->reporting_mta, "mx.example.org");
+		test_assert_strcmp(v->ident.message_id, "<m1@example.com>");
+		test_assert_strcmp(v->results[0].recipient, "ann@example.net");
+		test_assert_strcmp(v->results[0].reason, "userunknown");
+		test_assert_strcmp(v->results[0].status, "5.1.1");
+		test_assert(v->results[0].replycode == 550);
+		test_assert(v->results[0].hard);
+		test_assert(v->results[0].detail == 511);
+		test_assert(strstr(v->results[0].diagnostic,
+				   "rejected: User unknown") != NULL);
+		test_assert_strcmp(v->results[1].recipient, "bob@example.net");
+		test_assert_strcmp(v->results[1].action, "delayed");
+		test_assert_strcmp(v->results[1].reason, "expired");
+		test_assert(!v->results[1].hard);
+	}
+	bav_pool_free(&pool);
+	test_end();
+}
+
+static void test_classify_kinds(void)
+{
+	static const struct {
+		const char *msg;
+		enum bav_kind kind;
+		const char *reason, *recipient;
+	} cases[] = {
+		{ arf, BAV_KIND_FEEDBACK, "feedback", "carl@example.net" },
+		{ vacation, BAV_KIND_AUTOREPLY, "vacation", "dora@example.net" },
+		{ unsub, BAV_KIND_UNSUBSCRIBE, NULL, NULL },
+		{ reply, BAV_KIND_REPLY, NULL, NULL },
+	};
+	unsigned int i;
+
+	test_begin("classify: feedback, auto-reply, unsubscribe, reply");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bav_pool *pool = bav_pool_new(0);
+		const char *error = NULL;
+		struct bav_verdict *v = classify(pool, cases[i].msg, &error);
+
+		test_assert_idx(v != NULL && v->kind == cases[i].kind, i);
+		if (v != NULL && cases[i].reason != NULL) {
+			test_assert_idx(v->result_count == 1, i);
+			test_assert_idx(v->result_count == 1 &&
+					strcmp(v->results[0].reason,
+					       cases[i].reason) == 0, i);
+			test_assert_idx(v->result_count == 1 &&
+					strcmp(v->results[0].recipient,
+					       cases[i].recipient) == 0, i);
+		} else if (v != NULL) {
+			test_assert_idx(v->result_count == 0, i);
+		}
+		if (v != NULL && i == 0)
+			test_assert(strcmp(v->results[0].feedback_type,
+					   "opt-out") == 0);
+		if (v != NULL && i == 2)
+			test_assert_strcmp(v->unsubscribe_uid,
+					   "ab.cdef.ghij.kl");
+		bav_pool_free(&pool);
+	}
+	test_end();
+}
+
+static void test_classify_errors(void)
+{
+	struct bav_pool *pool = bav_pool_new(0);
+	struct bav_limits lim;
+	struct bav_classify_opts opts = { 0 };
+	struct bav_verdict *v = NULL;
+	const char *error = NULL;
+
+	test_begin("classify: limits give BAV_EDATA with a reason");
+	bav_limits_default(&lim);
+	lim.max_message_size = 100;
+	opts.limits = &lim;
+	test_assert(bav_classify((const unsigned char *)dsn, strlen(dsn),
+				 &opts, pool, &v, &error) == BAV_EDATA);
+	test_assert(error != NULL && strstr(error, "size") != NULL);
+	bav_limits_default(&lim);
+	lim.max_recipients = 1;
+	error = NULL;
+	test_assert(bav_classify((const unsigned char *)dsn, strlen(dsn),
+				 &opts, pool, &v, &error) == BAV_EDATA);
+	test_assert(error != NULL && strstr(error, "recipient") != NULL);
+	/* empty input is a (blank) message, not an error */
+	test_assert(bav_classify((const unsigned char *)"", 0, NULL, pool, &v,
+				 &error) == BAV_OK);
+	bav_pool_free(&pool);
+	test_end();
+}
+
+static void *thread_main(void *arg)
+{
+	int *ok = arg;
+	unsigned int i;
+
+	for (i = 0; i < 200; i++) {
+		struct bav_pool *pool = bav_pool_new(0);
+		const char *error;
+		struct bav_verdict *v = classify(pool, dsn, &error);
+
+		if (v == NULL || v->result_count != 2 ||
+		    strcmp(v->results[0].reason, "userunknown") != 0)
+			*ok = 0;
+		bav_pool_free(&pool);
+	}
+	return NULL;
+}
+
+static void test_classify_threads(void)
+{
+	pthread_t t[4];
+	int ok[4] = { 1, 1, 1, 1 };
+	unsigned int i;
+
+	test_begin("classify: reentrant across threads");
+	for (i = 0; i < 4; i++)
+		pthread_create(&t[i], NULL, thread_main, &ok[i]);
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		test_assert_idx(ok[i], i);
+	}
+	test_end();
+}
+
+int main(void)
+{
+	static void (*const tests[])(void) = {
+		test_classify_dsn, test_classify_kinds, test_classify_errors,
+		test_classify_threads, NULL
+	};
+
+	return test_run(tests);
+}
