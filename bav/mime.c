@@ -158,22 +158,22 @@ static void flush_field(struct bav_mime_parser *p)
 
 static bool field_name_ok(const char *line, size_t len)
 {
-	size_t i;
+	size_t i, j;
 
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)line[i];
 
 		if (c == ':')
 			return i > 0;
-		if (c <= 32 || c >= 127)
-			/* allow "Name :" with blanks before the colon */
-			return (c == ' ' || c == '\t') && i > 0 &&
-			       memchr(line + i, ':', len - i) != NULL &&
-			       strspn(line + i, " \t") ==
-				       (size_t)((const char *)memchr(
-							line + i, ':',
-							len - i) -
-						(line + i));
+		if (c == ' ' || c == '\t') {
+			/* "Name :" - only blanks may follow up to the colon */
+			for (j = i; j < len && (line[j] == ' ' || line[j] == '\t');
+			     j++)
+				;
+			return i > 0 && j < len && line[j] == ':';
+		}
+		if (c < 32 || c >= 127)
+			return false;
 	}
 	return false;
 }
