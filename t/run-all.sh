@@ -61,7 +61,6 @@ bad() { failed=$((failed + 1)); failures+=("$1"); echo "FAILED: $1"; }
 # count automake's result lines of one make check log
 count_tests() {	# label logfile
 	local p f
-	# (VERBOSE=1 repeats a failure's line in the test-suite.log it prints)
 	p=$(grep -E '^(PASS|XFAIL): ' "$2" | sort -u | wc -l)
 	f=$(grep -E '^(FAIL|XPASS|ERROR): ' "$2" | sort -u | wc -l)
 	passed=$((passed + p))
@@ -93,11 +92,17 @@ build_tree() {	# dir label configure-args...
 }
 
 check_tree() {	# dir label [make args...]
-	local dir=$1 label=$2
+	local dir=$1 label=$2 suitelog=test-suite-$2.log
 	shift 2
-	(cd "$dir" && make -j"$JOBS" check VERBOSE=1 "$@") 2>&1 |
-		tee "$LOGDIR/check-$label.log" | grep -E '^(PASS|FAIL|XPASS|XFAIL|ERROR|SKIP): |^#|Sanitizer|runtime error'
+	(cd "$dir" && make -j"$JOBS" check TEST_SUITE_LOG="$suitelog" "$@") 2>&1 |
+		tee "$LOGDIR/check-$label.log" | grep -E '^(PASS|FAIL|XPASS|XFAIL|ERROR|SKIP): |^# |Sanitizer|runtime error'
 	count_tests "$label" "$LOGDIR/check-$label.log"
+	if grep -qE '^(FAIL|XPASS|ERROR): ' "$LOGDIR/check-$label.log"; then
+		# the output of the failed tests, at most 200 lines each
+		awk '/^(FAIL|XPASS|ERROR): /{n=0} {if (n++ < 200) print}' "$dir/$suitelog" 2>/dev/null |
+			sed -n '/^\(FAIL\|XPASS\|ERROR\): /,$p'
+		cp "$dir/$suitelog" "$LOGDIR/" 2>/dev/null
+	fi
 }
 
 # ---- 1. dependencies ----------------------------------------------------------
@@ -126,8 +131,7 @@ if build_tree "$plain" plain --enable-werror; then
 		vg="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite"
 		BAV_VALGRIND=$vg check_tree "$plain" valgrind \
 			LOG_COMPILER=valgrind \
-			LOG_FLAGS="${vg#valgrind }" \
-			TEST_SUITE_LOG=test-suite-valgrind.log
+			LOG_FLAGS="${vg#valgrind }"
 	fi
 else
 	plain=
