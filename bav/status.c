@@ -126,49 +126,33 @@ int bav_replycode_find(const char *text, size_t len)
 	return 0;
 }
 
+/* The x.0.9yy status of each reason (the numbers Sisimai reports). */
 static const struct {
-	const char *reason;
-	int code;
+	const char *reason, *perm, *temp;
 } pseudo[] = {
-	{ "undefined", 900 }, { "onhold", 901 }, { "syntaxerror", 902 },
-	{ "norelaying", 909 }, { "filtered", 910 }, { "userunknown", 911 },
-	{ "hostunknown", 912 }, { "hasmoved", 916 }, { "rejected", 918 },
-	{ "suspend", 921 }, { "mailboxfull", 922 }, { "exceedlimit", 923 },
-	{ "systemerror", 930 }, { "systemfull", 931 }, { "notaccept", 932 },
-	{ "mesgtoobig", 934 }, { "mailererror", 939 },
-	{ "networkerror", 944 }, { "toomanyconn", 945 }, { "expired", 947 },
-	{ "contenterror", 960 }, { "securityerror", 970 },
-	{ "blocked", 971 }, { "virusdetected", 971 },
-	{ "policyviolation", 972 }, { "requireptr", 973 },
-	{ "authfailure", 974 }, { "badreputation", 975 },
-	{ "spamdetected", 980 }, { "speeding", 945 },
-	{ "notcompliantrfc", 960 },
+#define P(r, n) { r, "5.0." n, "4.0." n }
+	P("undefined", "900"), P("onhold", "901"), P("syntaxerror", "902"),
+	P("norelaying", "909"), P("filtered", "910"), P("userunknown", "911"),
+	P("hostunknown", "912"), P("hasmoved", "916"), P("rejected", "918"),
+	P("suspend", "921"), P("mailboxfull", "922"), P("exceedlimit", "923"),
+	P("systemerror", "930"), P("systemfull", "931"), P("notaccept", "932"),
+	P("mesgtoobig", "934"), P("mailererror", "939"),
+	P("networkerror", "944"), P("toomanyconn", "945"), P("expired", "947"),
+	P("contenterror", "960"), P("securityerror", "970"),
+	P("blocked", "971"), P("virusdetected", "971"),
+	P("policyviolation", "972"), P("requireptr", "973"),
+	P("authfailure", "974"), P("badreputation", "975"),
+	P("spamdetected", "980"), P("speeding", "945"),
+	P("notcompliantrfc", "960"),
+#undef P
 };
 
 const char *bav_status_pseudo(const char *reason, bool temporary)
 {
-	static const char *const five[] = {
-		"5.0.900", "5.0.901", "5.0.902", "5.0.909", "5.0.910",
-		"5.0.911", "5.0.912", "5.0.916", "5.0.918", "5.0.921",
-		"5.0.922", "5.0.923", "5.0.930", "5.0.931", "5.0.932",
-		"5.0.934", "5.0.939", "5.0.944", "5.0.945", "5.0.947",
-		"5.0.960", "5.0.970", "5.0.971", "5.0.971", "5.0.972",
-		"5.0.973", "5.0.974", "5.0.975", "5.0.980", "5.0.945",
-		"5.0.960",
-	};
-	static const char *const four[] = {
-		"4.0.900", "4.0.901", "4.0.902", "4.0.909", "4.0.910",
-		"4.0.911", "4.0.912", "4.0.916", "4.0.918", "4.0.921",
-		"4.0.922", "4.0.923", "4.0.930", "4.0.931", "4.0.932",
-		"4.0.934", "4.0.939", "4.0.944", "4.0.945", "4.0.947",
-		"4.0.960", "4.0.970", "4.0.971", "4.0.971", "4.0.972",
-		"4.0.973", "4.0.974", "4.0.975", "4.0.980", "4.0.945",
-		"4.0.960",
-	};
 	size_t i;
 
 	for (i = 0; i < sizeof(pseudo) / sizeof(pseudo[0]); i++)
 		if (strcmp(pseudo[i].reason, reason) == 0)
-			return temporary ? four[i] : five[i];
+			return temporary ? pseudo[i].temp : pseudo[i].perm;
 	return temporary ? "4.0.900" : "5.0.900";
 }
