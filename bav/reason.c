@@ -151,10 +151,6 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 				r->rule = rule != NULL ? rule->id :
 					  "builtin:status";
 		}
-		if (reason == NULL && strcmp(r->action, "delayed") == 0) {
-			reason = "expired";
-			r->rule = "builtin:delayed";
-		}
 		if (reason == NULL) {
 			reason = *r->status != '\0' ? "onhold" : "undefined";
 			r->rule = "builtin:fallback";
