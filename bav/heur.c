@@ -74,7 +74,8 @@ static const char *const bounce_subjects[] = {
 	"error sending", "unable to deliver", "can't deliver",
 	"cannot deliver", "bounce", "failed delivery", "delivery has failed",
 	"unknown recipient", "rejected:", "undelivered mail",
-	"message you sent", "non remis", "no entregado",
+	"message you sent", "non remis", "no entregado", "mail failed",
+	"returning to sender",
 };
 
 static bool bounce_subject(const char *subject)
@@ -112,6 +113,44 @@ static bool bounce_text(const char *text, size_t len)
 	return false;
 }
 
+/* An SMTP transcript that names a recipient and ends in a failure reply
+   ("RCPT TO:<a>" then "550 ..."), as InterScan, Apache James, Postfix's
+   postmaster notices and many gateways quote it. */
+static bool transcript_failure(const char *text, size_t len)
+{
+	const char *rcpt = bav_memcasemem(text, len, "RCPT TO:");
+
+	if (rcpt == NULL || memchr(rcpt, '@', (size_t)(text + len - rcpt)) ==
+			    NULL)
+		return false;
+	return bav_replycode_find_failure(text, len) != 0;
+}
+
+/* fml mailing list manager: the sender is not a list member; the
+   notice names the list first, then its command address. */
+static bool fml_reject(struct bav_msg *m)
+{
+	return bav_part_header(m->root, "X-MLServer") != NULL &&
+	       bav_strcasestr(m->subject, "not member") != NULL;
+}
+
+/* Notices whose own wording says which recipient failed. */
+static bool explicit_notice(struct bav_msg *m)
+{
+	const char *p = bav_memcasemem(m->notice, m->notice_len,
+				       "could not be delivered to:");
+
+	if (p != NULL) {
+		const char *nl = memchr(p, '\n',
+					(size_t)(m->notice + m->notice_len - p));
+
+		if (memchr(p, '@', (size_t)((nl != NULL ? nl :
+					     m->notice + m->notice_len) - p)))
+			return true;
+	}
+	return fml_reject(m);
+}
+
 bool bav_heur_is_bounce(struct bav_msg *m)
 {
 	const char *rp = bav_part_header(m->root, "Return-Path");
@@ -129,7 +168,10 @@ bool bav_heur_is_bounce(struct bav_msg *m)
 		return true;
 	if (subj && bounce_text(m->notice, m->notice_len))
 		return true;
-	return false;
+	if ((daemon || null_sender) &&
+	    transcript_failure(m->notice, m->notice_len))
+		return true;
+	return explicit_notice(m);
 }
 
 /* Addresses that are not recipients of the failed mail. */
@@ -150,6 +192,29 @@ static bool excluded(struct bav_msg *m, const char *addr)
 	return false;
 }
 
+/* A line offering an address to write to (help desk, postmaster). */
+static bool contact_line(const char *line, size_t len)
+{
+	return bav_memcasemem(line, len, "contact") != NULL;
+}
+
+/* Is addr offered as a contact anywhere in the notice? */
+static bool contact_address(struct bav_msg *m, const char *addr)
+{
+	const char *s = m->notice, *end = m->notice + m->notice_len;
+
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *le = nl == NULL ? end : nl;
+
+		if (contact_line(s, (size_t)(le - s)) &&
+		    bav_memcasemem(s, (size_t)(le - s), addr) != NULL)
+			return true;
+		s = nl == NULL ? end : nl + 1;
+	}
+	return false;
+}
+
 /* Address named on a line (not inside a URL), or NULL. */
 static char *line_address(struct bav_msg *m, const char *line, size_t len)
 {
@@ -166,10 +231,14 @@ static char *line_address(struct bav_msg *m, const char *line, size_t len)
 		if (u < at)
 			return NULL;
 	}
-	if (bav_memcasemem(line, len, "contact") != NULL ||
-	    bav_memcasemem(line, len, "envelope-from") != NULL)
+	if (contact_line(line, len) ||
+	    bav_memcasemem(line, len, "envelope-from") != NULL ||
+	    bav_memcasemem(line, len, "generated from") != NULL ||
+	    bav_memcasemem(line, len, "MAIL FROM:") != NULL)
 		return NULL;
 	a = bav_addr_extract(m->pool, copy);
+	if (bav_str_begins_ci(a, "mailto:"))
+		a += 7;
 	if (*a == '\0' || excluded(m, a))
 		return NULL;
 	/* "From: x" / "To: x" lines quote headers, not recipients */
@@ -188,15 +257,29 @@ static char *line_address(struct bav_msg *m, const char *line, size_t len)
 	return a;
 }
 
+static bool has_failure_n(const char *text, size_t len)
+{
+	char st[16];
+
+	return bav_replycode_find_failure(text, len) != 0 ||
+	       bav_status_find_failure(text, len, st);
+}
+
+static bool has_failure(const char *text)
+{
+	return has_failure_n(text, strlen(text));
+}
+
 static void set_codes(struct bav_msg *m, struct bav_result *r)
 {
 	char st[16];
 	const char *d = r->diagnostic;
 
-	if (*r->status == '\0' && bav_status_find(d, strlen(d), st))
+	/* a bounce's codes are failures: skip the "250 Ok" of a transcript */
+	if (*r->status == '\0' && bav_status_find_failure(d, strlen(d), st))
 		r->status = bav_pool_strdup(m->pool, st);
 	if (r->replycode == 0)
-		r->replycode = bav_replycode_find(d, strlen(d));
+		r->replycode = bav_replycode_find_failure(d, strlen(d));
 }
 
 static const char *original_recipient(struct bav_msg *m)
@@ -292,14 +375,29 @@ void bav_heur_scan(struct bav_msg *m)
 		/* Exim, Google: the header names them all */
 		add_listed(m, xfr);
 	} else {
+		bool first_only = fml_reject(m);
+
 		while (s < end) {
 			const char *nl = memchr(s, '\n', (size_t)(end - s));
 			const char *le = nl == NULL ? end : nl;
 			char *a = line_address(m, s, (size_t)(le - s));
 
-			if (a != NULL)
+			if (a != NULL) {
 				(void)bav_msg_rcpt(m, a);
+				if (first_only)
+					break;
+			}
 			s = nl == NULL ? end : nl + 1;
+		}
+	}
+	/* a help desk address named as a contact elsewhere in the notice */
+	for (i = before; i < m->nres && m->nres - before > 1;) {
+		if (contact_address(m, m->res[i].recipient)) {
+			memmove(&m->res[i], &m->res[i + 1],
+				(m->nres - i - 1) * sizeof(m->res[i]));
+			m->nres--;
+		} else {
+			i++;
 		}
 	}
 	if (m->nres == before) {
@@ -313,7 +411,11 @@ void bav_heur_scan(struct bav_msg *m)
 		struct bav_result *r = &m->res[i];
 
 		r->diagnostic = bav_heur_context(m, r->recipient);
-		if (*r->diagnostic == '\0')
+		/* one recipient, the error quoted before it is named (Apache
+		   James: "Error message below: 550 ..." then "RCPT TO: a") */
+		if (*r->diagnostic == '\0' ||
+		    (m->nres - before == 1 && !has_failure(r->diagnostic) &&
+		     has_failure_n(m->notice, m->notice_len)))
 			r->diagnostic = bav_str_squeeze(m->pool, m->notice,
 							m->notice_len);
 		set_codes(m, r);

@@ -5,13 +5,16 @@
  * SYNOPSIS
  *	bool bav_status_find(const char *text, size_t len, char out[16])
  *	int bav_replycode_find(const char *text, size_t len)
+ *	bool bav_status_find_failure(const char *text, size_t len, char out[16])
+ *	int bav_replycode_find_failure(const char *text, size_t len)
  *	const char *bav_status_pseudo(const char *reason, bool temporary)
  *	bool bav_status_valid(const char *s)
  * DESCRIPTION
  *	bav_status_find() copies the first plausible class 2, 4 or 5 status
  *	code (d.ddd.ddd) of text into out. bav_replycode_find() returns the
  *	first SMTP reply code (2xx/4xx/5xx at a word start, followed by a
- *	blank, '-' or end) or 0. bav_status_pseudo() gives the status used
+ *	blank, '-' or end) or 0. The _failure variants skip class 2 (the
+ *	"250 Ok" lines of an SMTP transcript). bav_status_pseudo() gives the status used
  *	when a message names none: the x.0.9yy code of the reason, the same
  *	numbers Sisimai reports, so results compare.
  * DIAGNOSTICS
@@ -50,14 +53,16 @@ bool bav_status_valid(const char *s)
 	return c > 0 && c <= 3 && s[3 + b + c] == '\0';
 }
 
-bool bav_status_find(const char *text, size_t len, char out[16])
+/* First status code of text whose class is one of classes. */
+static bool status_find_class(const char *text, size_t len,
+			      const char *classes, char out[16])
 {
 	const char *s = text, *end = text + len;
 
 	for (; s + 5 <= end; s++) {
 		size_t b, c;
 
-		if ((*s != '2' && *s != '4' && *s != '5') || s[1] != '.')
+		if (*s == '\0' || strchr(classes, *s) == NULL || s[1] != '.')
 			continue;
 		if (s > text && (isalnum((unsigned char)s[-1]) || s[-1] == '.' ||
 				 s[-1] == '/' || s[-1] == '_'))
@@ -92,14 +97,25 @@ bool bav_status_find(const char *text, size_t len, char out[16])
 	return false;
 }
 
-int bav_replycode_find(const char *text, size_t len)
+bool bav_status_find(const char *text, size_t len, char out[16])
+{
+	return status_find_class(text, len, "245", out);
+}
+
+bool bav_status_find_failure(const char *text, size_t len, char out[16])
+{
+	return status_find_class(text, len, "45", out);
+}
+
+static int replycode_find_class(const char *text, size_t len,
+				const char *classes)
 {
 	const char *s = text, *end = text + len;
 
 	for (; s + 3 <= end; s++) {
 		int code;
 
-		if (*s != '2' && *s != '4' && *s != '5')
+		if (*s == '\0' || strchr(classes, *s) == NULL)
 			continue;
 		if (s > text && !(s[-1] == ' ' || s[-1] == '\t' ||
 				  s[-1] == '\n' || s[-1] == '(' ||
@@ -124,6 +140,16 @@ int bav_replycode_find(const char *text, size_t len)
 		return code;
 	}
 	return 0;
+}
+
+int bav_replycode_find(const char *text, size_t len)
+{
+	return replycode_find_class(text, len, "245");
+}
+
+int bav_replycode_find_failure(const char *text, size_t len)
+{
+	return replycode_find_class(text, len, "45");
 }
 
 /* The x.0.9yy status of each reason (the numbers Sisimai reports). */
