@@ -80,6 +80,12 @@ static enum smtp_cmd smtp_command(const char *text)
 	return CMD_UNKNOWN;
 }
 
+/* Whether STATUS is class.SUFFIX, e.g. status_is("5.2.3", ".2.3"). */
+static bool status_is(const char *status, const char *suffix)
+{
+	return status[0] != '\0' && strcmp(status + 1, suffix) == 0;
+}
+
 static bool is_pseudo(const char *status)
 {
 	return strlen(status) == 7 && strncmp(status + 1, ".0.9", 4) == 0;
@@ -122,11 +128,6 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 			reason = "delivered";
 			r->rule = "builtin:action";
 		}
-		if (strcmp(r->action, "delayed") == 0) {
-			/* a delay notice: still queued, retried until expiry */
-			reason = "expired";
-			r->rule = "builtin:delayed";
-		}
 		/* a DSN's specific status beats the prose around it */
 		if (reason == NULL && *context != '\0' && *r->status != '\0' &&
 		    strcmp(r->status + 1, ".0.0") != 0) {
@@ -143,6 +144,14 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 				reason = rule->arg;
 				r->rule = rule->id;
 			}
+		}
+		if (strcmp(r->action, "delayed") == 0 &&
+		    (reason == NULL || strcmp(reason, "networkerror") == 0 ||
+		     strcmp(reason, "systemerror") == 0)) {
+			/* a delay notice without a specific explanation:
+			 * still queued, retried until expiry */
+			reason = "expired";
+			r->rule = "builtin:delayed";
 		}
 		if (reason == NULL && *r->status != '\0') {
 			reason = bav_rules_status_reason(m->rules, rid,
@@ -178,14 +187,15 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 			reason = "rejected";
 			r->rule = "builtin:google-groups";
 		}
-		/* given up on a temporary failure: the queue expired */
-		if (strcmp(r->action, "failed") == 0 && r->status[0] == '4' &&
-		    (strcmp(reason, "networkerror") == 0 ||
-		     strcmp(reason, "systemerror") == 0 ||
-		     strcmp(reason, "onhold") == 0 ||
-		     strcmp(reason, "undefined") == 0)) {
-			reason = "expired";
-			r->rule = "builtin:queue-expired";
+		/* the status narrows a size refusal: per mailbox or per system */
+		if (strcmp(reason, "mesgtoobig") == 0 &&
+		    status_is(r->status, ".2.3")) {
+			reason = "exceedlimit";
+			r->rule = "builtin:status-size";
+		} else if (strcmp(reason, "exceedlimit") == 0 &&
+			   status_is(r->status, ".3.4")) {
+			reason = "mesgtoobig";
+			r->rule = "builtin:status-size";
 		}
 		r->reason = reason;
 	}

@@ -116,7 +116,8 @@ static void test_classify_dsn(void)
 				   "rejected: User unknown") != NULL);
 		test_assert_strcmp(v->results[1].recipient, "bob@example.net");
 		test_assert_strcmp(v->results[1].action, "delayed");
-		test_assert_strcmp(v->results[1].reason, "expired");
+		/* a delay with a specific explanation keeps it */
+		test_assert_strcmp(v->results[1].reason, "mailboxfull");
 		test_assert(!v->results[1].hard);
 	}
 	bav_pool_free(&pool);
