@@ -13,29 +13,86 @@
 
 #include <ctype.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 static inline int lc(int c)
 {
 	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
 }
 
+/* ASCII case-insensitive hay[0..n) == needle[0..n) (needle any case) */
+static inline bool eq_ci(const char *hay, const char *needle, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (lc((unsigned char)hay[i]) != lc((unsigned char)needle[i]))
+			return false;
+	return true;
+}
+
+/* The byte mask that folds c's case: 0x20 for letters, 0 otherwise. */
+static inline unsigned char fold_mask(int c)
+{
+	c = lc(c);
+	return c >= 'a' && c <= 'z' ? 0x20 : 0;
+}
+
+/*
+ * Candidates are positions whose first and last byte equal the needle's
+ * (case folded); with SSE2, 16 positions at a time. Letters are folded
+ * by setting bit 0x20, which also folds a few punctuation pairs ('@'
+ * and '`', ...): such false candidates fail the full comparison.
+ */
 const char *bav_memcasemem(const char *hay, size_t len, const char *needle)
 {
-	size_t nlen = strlen(needle), i, j;
-	int first;
+	size_t nlen = strlen(needle), i = 0, last;
+	unsigned char first_c, last_c, first_m, last_m;
 
 	if (nlen == 0)
 		return hay;
 	if (nlen > len)
 		return NULL;
-	first = lc((unsigned char)needle[0]);
-	for (i = 0; i + nlen <= len; i++) {
-		if (lc((unsigned char)hay[i]) != first)
+	last = nlen - 1;
+	first_c = (unsigned char)lc((unsigned char)needle[0]);
+	last_c = (unsigned char)lc((unsigned char)needle[last]);
+	first_m = fold_mask(first_c);
+	last_m = fold_mask(last_c);
+#if defined(__SSE2__)
+	{
+		const __m128i fc = _mm_set1_epi8((char)first_c);
+		const __m128i lcv = _mm_set1_epi8((char)last_c);
+		const __m128i fm = _mm_set1_epi8((char)first_m);
+		const __m128i lm = _mm_set1_epi8((char)last_m);
+
+		/* @UNSAFE: blocks of 16 candidate starts, last + 15 < len */
+		for (; i + last + 16 <= len; i += 16) {
+			__m128i a = _mm_loadu_si128((const __m128i *)(hay + i));
+			__m128i b = _mm_loadu_si128(
+				(const __m128i *)(hay + i + last));
+			unsigned int bits = (unsigned int)_mm_movemask_epi8(
+				_mm_and_si128(
+				    _mm_cmpeq_epi8(_mm_or_si128(a, fm), fc),
+				    _mm_cmpeq_epi8(_mm_or_si128(b, lm), lcv)));
+
+			while (bits != 0) {
+				unsigned int k = (unsigned int)__builtin_ctz(bits);
+
+				if (eq_ci(hay + i + k + 1, needle + 1,
+					  nlen > 2 ? nlen - 2 : 0))
+					return hay + i + k;
+				bits &= bits - 1;
+			}
+		}
+	}
+#endif
+	for (; i + nlen <= len; i++) {
+		if (((unsigned char)hay[i] | first_m) != first_c ||
+		    ((unsigned char)hay[i + last] | last_m) != last_c)
 			continue;
-		for (j = 1; j < nlen; j++)
-			if (lc((unsigned char)hay[i + j]) !=
-			    lc((unsigned char)needle[j]))
-				break;
-		if (j == nlen)
+		if (eq_ci(hay + i + 1, needle + 1, nlen > 2 ? nlen - 2 : 0))
 			return hay + i;
 	}
 	return NULL;
