@@ -134,7 +134,40 @@ static bool inside_message(const struct bav_part *p)
 	return false;
 }
 
-static void find_parts(struct bav_msg *m)
+/* A delivery-status block written inline into a text ("Reporting-MTA:
+   ...", "Final-Recipient: ...", "Status: ..." at line starts): WorkMail
+   and some Sendmail and gateway versions do so. A part holding the
+   block from its first field to the end of the text, or NULL. */
+static struct bav_part *inline_dsn(struct bav_msg *m, const char *text,
+				   size_t len)
+{
+	const char *fr = text, *end = text + len, *start, *rm;
+	struct bav_part *p;
+
+	for (;;) {
+		fr = bav_memcasemem(fr, (size_t)(end - fr), "final-recipient:");
+		if (fr == NULL)
+			return NULL;
+		if (fr == text || fr[-1] == '\n')
+			break;
+		fr++;
+	}
+	if (bav_memcasemem(fr, (size_t)(end - fr), "\nstatus:") == NULL &&
+	    bav_memcasemem(fr, (size_t)(end - fr), "\naction:") == NULL)
+		return NULL;
+	start = fr;
+	rm = bav_memcasemem(text, (size_t)(fr - text), "reporting-mta:");
+	if (rm != NULL && (rm == text || rm[-1] == '\n'))
+		start = rm;
+	p = bav_pool_alloc(m->pool, sizeof(*p));
+	p->ctype = bav_pool_strdup(m->pool, "message/delivery-status");
+	p->body = bav_pool_strndup(m->pool, start, (size_t)(end - start));
+	p->body_len = (size_t)(end - start);
+	return p;
+}
+
+static void find_parts(struct bav_msg *m, const char *raw_body,
+		       size_t raw_len)
 {
 	struct bav_part *p, *html = NULL, *text = NULL;
 
@@ -164,7 +197,17 @@ static void find_parts(struct bav_msg *m)
 					     b.data : "", b.len);
 		m->notice_len = cut_original(m->notice, b.len);
 		bav_buf_free(&b);
+	} else if (m->root->child == NULL &&
+		   strncmp(m->root->ctype, "multipart/", 10) == 0 &&
+		   raw_len > 0) {
+		/* a multipart without a single delimiter: its text */
+		m->notice = bav_pool_strndup(m->pool, raw_body, raw_len);
+		m->notice_len = cut_original(m->notice, raw_len);
+		if (m->dsn_part == NULL)
+			m->dsn_part = inline_dsn(m, m->notice, raw_len);
 	}
+	if (m->dsn_part == NULL && text != NULL && text->body != NULL)
+		m->dsn_part = inline_dsn(m, text->body, text->body_len);
 }
 
 static void top_headers(struct bav_msg *m)
@@ -289,14 +332,113 @@ static void decide_kind(struct bav_msg *m)
 		v->rule = "builtin:reply";
 }
 
+/* Start of the body: after the first empty line (LF or CRLF). */
+static size_t header_end(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (s[i] != '\n')
+			continue;
+		if (s[i + 1] == '\n')
+			return i + 2;
+		if (s[i + 1] == '\r' && i + 2 < len && s[i + 2] == '\n')
+			return i + 3;
+	}
+	return len;
+}
+
+/* The first "--X" line of body that is followed by a "Content-" header
+   line: the delimiter the parts really use. Its length, 0 when none. */
+static size_t body_delimiter(const char *body, size_t len, const char **b_r)
+{
+	const char *s = body, *end = body + len;
+
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *le = nl == NULL ? end : nl;
+		size_t ll = (size_t)(le - s);
+
+		if (ll > 0 && le[-1] == '\r')
+			ll--;
+		if (nl != NULL && ll > 3 && ll < 200 && s[0] == '-' &&
+		    s[1] == '-' &&
+		    bav_str_begins_ci(nl + 1, "content-")) {
+			*b_r = s + 2;
+			return ll - 2;
+		}
+		s = nl == NULL ? end : nl + 1;
+	}
+	return 0;
+}
+
+/* A multipart whose declared boundary never occurs while the body is
+   clearly cut into parts by another one (a gateway rewrote one of
+   them): a copy of the message with the header's boundary replaced by
+   the one the body uses, or NULL. */
+static char *recover_boundary(struct bav_pool *pool, const struct bav_part *root,
+			      const unsigned char *msg, size_t len,
+			      size_t *len_r)
+{
+	const char *s = (const char *)msg, *bp, *val, *vend, *nb;
+	size_t hl, nbl;
+	struct bav_buf b = { 0 };
+	char *out;
+
+	if (root->boundary == NULL || root->child != NULL ||
+	    strncmp(root->ctype, "multipart/", 10) != 0)
+		return NULL;
+	hl = header_end(s, len);
+	nbl = body_delimiter(s + hl, len - hl, &nb);
+	if (nbl == 0)
+		return NULL;
+	bp = bav_memcasemem(s, hl, "boundary=");
+	if (bp == NULL)
+		return NULL;
+	val = bp + 9;
+	if (*val == '"') {
+		val++;
+		vend = memchr(val, '"', (size_t)(s + hl - val));
+	} else {
+		for (vend = val; vend < s + hl && *vend != ';' &&
+				 *vend != ' ' && *vend != '\t' &&
+				 *vend != '\r' && *vend != '\n'; vend++)
+			;
+	}
+	if (vend == NULL)
+		return NULL;
+	bav_buf_append(&b, s, (size_t)(val - s));
+	bav_buf_append(&b, nb, nbl);
+	bav_buf_append(&b, vend, len - (size_t)(vend - s));
+	*len_r = b.len;
+	out = bav_pool_strndup(pool, b.data, b.len);
+	bav_buf_free(&b);
+	return out;
+}
+
+static struct bav_part *parse(struct bav_pool *pool,
+			      const struct bav_limits *limits,
+			      const unsigned char *msg, size_t len,
+			      const char **error_r)
+{
+	struct bav_mime_parser *parser = bav_mime_parser_new(pool, limits);
+
+	if (bav_mime_parser_push(parser, msg, len, error_r) < 0) {
+		bav_mime_parser_finish(&parser, error_r);
+		return NULL;
+	}
+	return bav_mime_parser_finish(&parser, error_r);
+}
+
 int bav_classify(const unsigned char *msg, size_t len,
 		 const struct bav_classify_opts *opts, struct bav_pool *pool,
 		 struct bav_verdict **verdict_r, const char **error_r)
 {
 	static const struct bav_classify_opts no_opts;
 	struct bav_limits limits;
-	struct bav_mime_parser *parser;
 	struct bav_msg m;
+	char *fixed;
+	size_t fixed_len;
 	struct bav_verdict *v;
 	unsigned int i;
 
@@ -319,14 +461,18 @@ int bav_classify(const unsigned char *msg, size_t len,
 		*error_r = "message size limit exceeded";
 		return BAV_EDATA;
 	}
-	parser = bav_mime_parser_new(pool, &limits);
-	if (bav_mime_parser_push(parser, msg, len, error_r) < 0) {
-		bav_mime_parser_finish(&parser, error_r);
-		return BAV_EDATA;
-	}
-	m.root = bav_mime_parser_finish(&parser, error_r);
+	m.root = parse(pool, &limits, msg, len, error_r);
 	if (m.root == NULL)
 		return BAV_EDATA;
+	fixed = recover_boundary(pool, m.root, msg, len, &fixed_len);
+	if (fixed != NULL) {
+		struct bav_part *root = parse(pool, &limits,
+					      (const unsigned char *)fixed,
+					      fixed_len, error_r);
+
+		if (root != NULL && root->child != NULL)
+			m.root = root;
+	}
 
 	v = bav_pool_alloc(pool, sizeof(*v));
 	v->rule = v->mark = v->unsubscribe_uid = v->reporting_mta = "";
@@ -336,7 +482,11 @@ int bav_classify(const unsigned char *msg, size_t len,
 	m.v = v;
 	m.notice = "";
 	top_headers(&m);
-	find_parts(&m);
+	{
+		size_t hl = header_end((const char *)msg, len);
+
+		find_parts(&m, (const char *)msg + hl, len - hl);
+	}
 	decide_kind(&m);
 	for (i = 0; i < m.nres; i++)
 		bav_reason_decide(&m, &m.res[i]);
