@@ -297,7 +297,7 @@ static void decide_kind(struct bav_msg *m)
 	}
 	if (bav_heur_is_bounce(m)) {
 		bav_heur_scan(m);
-		v->kind = BAV_KIND_BOUNCE;
+		v->kind = m->delay_notice ? BAV_KIND_DELAY : BAV_KIND_BOUNCE;
 		v->rule = "builtin:heuristics";
 		return;
 	}

@@ -30,6 +30,7 @@ struct bav_msg {
 	struct bav_part *dsn_part;	/* message/(global-)delivery-status */
 	struct bav_part *original;	/* embedded original message */
 	bool too_many;
+	bool delay_notice;		/* heur.c: a text notice of a delay */
 };
 
 struct bav_result *bav_msg_add(struct bav_msg *m);

@@ -352,6 +352,30 @@ const char *bav_heur_context(struct bav_msg *m, const char *rcpt)
 	return bav_str_squeeze(m->pool, start, (size_t)(end - start));
 }
 
+static const char *const delay_phrases[] = {
+	"will be retried", "will continue to try", "will keep trying",
+	"only a temporary failure report", "is kept in the queue",
+	"still trying", "not yet been delivered", "has been delayed",
+	"delivery is delayed", "message is delayed",
+	"no action is required on your part",
+};
+
+/* A notice that the message is still queued, not given up. */
+static bool delay_notice(struct bav_msg *m)
+{
+	size_t i;
+
+	if (bav_memcasemem(m->notice, m->notice_len, "permanent") != NULL ||
+	    bav_memcasemem(m->notice, m->notice_len, "given up") != NULL ||
+	    bav_memcasemem(m->notice, m->notice_len, "gave up") != NULL)
+		return false;
+	for (i = 0; i < sizeof(delay_phrases) / sizeof(delay_phrases[0]); i++)
+		if (bav_memcasemem(m->notice, m->notice_len,
+				   delay_phrases[i]) != NULL)
+			return true;
+	return false;
+}
+
 static void add_listed(struct bav_msg *m, const char *list)
 {
 	char *copy = bav_pool_strdup(m->pool, list), *tok, *save = NULL;
@@ -371,10 +395,9 @@ void bav_heur_scan(struct bav_msg *m)
 	const char *xfr = bav_part_header(m->root, "X-Failed-Recipients");
 	unsigned int i, before = m->nres;
 
-	if (xfr != NULL) {
-		/* Exim, Google: the header names them all */
+	if (xfr != NULL)	/* Exim, Google: the header names them all */
 		add_listed(m, xfr);
-	} else {
+	if (m->nres == before) {
 		bool first_only = fml_reject(m);
 
 		while (s < end) {
@@ -407,6 +430,9 @@ void bav_heur_scan(struct bav_msg *m)
 			return;
 		r->recipient = original_recipient(m);
 	}
+	/* the kind says delay; the results keep no action, their status
+	   class comes from the reply codes as for any text notice */
+	m->delay_notice = delay_notice(m);
 	for (i = before; i < m->nres; i++) {
 		struct bav_result *r = &m->res[i];
 
