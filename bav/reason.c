@@ -19,6 +19,8 @@
  */
 #include "classify_private.h"
 
+#include <ctype.h>
+#include <string.h>
 #include <strings.h>
 
 bool bav_reason_is_hard(const char *reason, const char *status)
@@ -71,6 +73,8 @@ static enum smtp_cmd smtp_command(const char *text)
 		{ "our mail from", CMD_MAIL },
 		{ "rcpt to", CMD_RCPT }, { "rcpt command", CMD_RCPT },
 		{ "initial connection", CMD_CONN }, { "greeting", CMD_CONN },
+		{ "after ehlo", CMD_CONN }, { "after helo", CMD_CONN },
+		{ "to ehlo", CMD_CONN }, { "to helo", CMD_CONN },
 	};
 	size_t i;
 
@@ -84,6 +88,82 @@ static enum smtp_cmd smtp_command(const char *text)
 static bool status_is(const char *status, const char *suffix)
 {
 	return status[0] != '\0' && strcmp(status + 1, suffix) == 0;
+}
+
+/* Length of a reply code with its enhanced status at P ("550-5.7.1 ",
+   "550 5.7.1 "), or 0. */
+static size_t reply_prefix_len(const char *p)
+{
+	size_t i, dots = 0, digits = 0;
+
+	if (!(p[0] >= '2' && p[0] <= '5') || !isdigit((unsigned char)p[1]) ||
+	    !isdigit((unsigned char)p[2]) || (p[3] != '-' && p[3] != ' ') ||
+	    p[4] != p[0])
+		return 0;
+	for (i = 5; p[i] == '.' || isdigit((unsigned char)p[i]); i++) {
+		if (p[i] == '.') {
+			if (digits == 0 && i > 5)
+				return 0;
+			dots++;
+			digits = 0;
+		} else if (++digits > 3) {
+			return 0;
+		}
+	}
+	if (dots != 2 || digits == 0 || (p[i] != ' ' && p[i] != '\0'))
+		return 0;
+	return p[i] == ' ' ? i + 1 : i;
+}
+
+/* The text for the reason rules: a multi-line reply joined into one
+   line repeats "550-5.7.1 " or "550 5.7.1 " before each piece
+   ("multiple 550 5.7.1 addresses"); drop the repetitions after the
+   first so that phrases match across the joins. */
+static const char *unfold_reply(struct bav_pool *pool, const char *text)
+{
+	const char *first = NULL, *p;
+	size_t flen = 0, len;
+	char *out, *o;
+
+	for (p = text; *p != '\0'; p++) {
+		if ((p == text || p[-1] == ' ') &&
+		    (flen = reply_prefix_len(p)) > 0) {
+			first = p;
+			break;
+		}
+	}
+	if (first == NULL)
+		return text;
+	len = strlen(text);
+	out = o = bav_pool_alloc(pool, len + 1);
+	memcpy(o, text, (size_t)(first - text) + flen);
+	o += (first - text) + flen;
+	for (p = first + flen; *p != '\0';) {
+		size_t n = p[-1] == ' ' ? reply_prefix_len(p) : 0;
+
+		/* the same code and status again, "-" or " " */
+		if (n > 0 && n <= flen && strncmp(p, first, 3) == 0 &&
+		    strncmp(p + 4, first + 4, n - 4) == 0) {
+			p += n;
+			continue;
+		}
+		*o++ = *p++;
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Whether the status code alone names an unknown address (5.1.1, and
+   whatever the [status] table maps to userunknown). */
+static bool status_says_userunknown(struct bav_msg *m, const char *status)
+{
+	const struct bav_rule *rule = NULL;
+	const char *reason;
+
+	if (*status == '\0' || strcmp(status + 1, ".0.0") == 0)
+		return false;
+	reason = bav_rules_status_reason(m->rules, m->opts->rid, status, &rule);
+	return reason != NULL && strcmp(reason, "userunknown") == 0;
 }
 
 static bool is_pseudo(const char *status)
@@ -138,16 +218,17 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 					  "builtin:status";
 		}
 		if (reason == NULL && *text != '\0') {
+			const char *t = unfold_reply(m->pool, text);
+
 			rule = bav_rules_match(m->rules, BAV_RULE_REASON, rid,
-					       text, strlen(text));
+					       t, strlen(t));
 			if (rule != NULL) {
 				reason = rule->arg;
 				r->rule = rule->id;
 			}
 		}
 		if (strcmp(r->action, "delayed") == 0 &&
-		    (reason == NULL || strcmp(reason, "networkerror") == 0 ||
-		     strcmp(reason, "systemerror") == 0)) {
+		    (reason == NULL || strcmp(reason, "systemerror") == 0)) {
 			/* a delay notice without a specific explanation:
 			 * still queued, retried until expiry */
 			reason = "expired";
@@ -172,9 +253,14 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 			cmd = smtp_command(context);
 		}
 		if (strcmp(reason, "userunknown") == 0 && cmd == CMD_DATA &&
-		    (*r->status == '\0' || strcmp(r->status + 1, ".1.1") != 0)) {
+		    !status_says_userunknown(m, r->status)) {
 			reason = "filtered";	/* refused after the content */
 			r->rule = "builtin:data-phase";
+		} else if ((strcmp(reason, "onhold") == 0 ||
+			    strcmp(reason, "undefined") == 0) &&
+			   cmd == CMD_CONN) {
+			reason = "blocked";	/* refused before any address */
+			r->rule = "builtin:connect-phase";
 		} else if ((strcmp(reason, "userunknown") == 0 ||
 			    strcmp(reason, "hostunknown") == 0) &&
 			   cmd == CMD_MAIL) {
