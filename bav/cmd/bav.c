@@ -5,6 +5,7 @@
  * SYNOPSIS
  *	bav classify [options] PATH...|-
  *	bav rules check FILE...
+ *	bav record|show|unblock|store [options] ...
  *	bav version | --version
  *	bav help | --help
  * DESCRIPTION
@@ -19,6 +20,7 @@
  *	bav(1)
  */
 #include "cmd.h"
+#include "cmd_store.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,11 @@ void cmd_usage(FILE *fp)
 	      "                    [--agnuid-licence ID] [--max-size BYTES]"
 	      " PATH...|-\n"
 	      "       bav rules check FILE...\n"
+	      "       bav record [--store URI] [--batch N] [--host NAME]"
+	      " PATH...|-\n"
+	      "       bav show [--store URI] ADDRESS\n"
+	      "       bav unblock [--store URI] --reason TEXT ADDRESS\n"
+	      "       bav store init|version [--store URI]\n"
 	      "       bav version\n"
 	      "       bav help\n", fp);
 }
@@ -61,6 +68,14 @@ int main(int argc, char **argv)
 		return CMD_EX_USAGE;
 	}
 	cmd = argv[1];
+	if (strcmp(cmd, "record") == 0)
+		return cmd_record(argc - 1, argv + 1);
+	if (strcmp(cmd, "show") == 0)
+		return cmd_show(argc - 1, argv + 1);
+	if (strcmp(cmd, "unblock") == 0)
+		return cmd_unblock(argc - 1, argv + 1);
+	if (strcmp(cmd, "store") == 0)
+		return cmd_store(argc - 1, argv + 1);
 	if (strcmp(cmd, "classify") == 0)
 		return cmd_classify(argc - 1, argv + 1);
 	if (strcmp(cmd, "rules") == 0)
