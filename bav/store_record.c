@@ -76,6 +76,21 @@ static int exists_row(void *ctx, const struct bav_store_value *cols,
 	return 1;
 }
 
+/* The number of bav_events rows record_body() writes. */
+static unsigned int event_count(const struct bav_verdict *v)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < v->result_count; i++)
+		if (v->results[i].recipient != NULL &&
+		    v->results[i].recipient[0] != '\0')
+			n++;
+	if (v->result_count == 0 && v->kind == BAV_KIND_UNSUBSCRIBE &&
+	    v->from != NULL && v->from[0] != '\0')
+		n = 1;
+	return n;
+}
+
 static int insert_message(struct rec *r, const char *key)
 {
 	const struct bav_verdict *v = r->v;
@@ -96,7 +111,7 @@ static int insert_message(struct rec *r, const char *key)
 		OPT_INT(o != NULL ? o->company_id : 0),
 		OPT_INT(o != NULL ? o->mailing_id : 0),
 		OPT_INT(o != NULL ? o->customer_id : 0),
-		BAV_STORE_PARAM_INT(v->result_count),
+		BAV_STORE_PARAM_INT(event_count(v)),
 	};
 	int ret;
 

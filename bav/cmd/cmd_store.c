@@ -6,10 +6,15 @@
  * SYNOPSIS
  *	bav store init [--store URI] [--password-file FILE]
  *	bav store version [--store URI] [--password-file FILE]
+ *	bav store query [--store URI] [--password-file FILE] SQL [PARAM...]
  * DESCRIPTION
  *	init creates the schema or applies the missing migrations of the
  *	store; version prints the schema version of the store and the one
- *	this bav knows. Without --store the URI comes from $BAV_STORE.
+ *	this bav knows. query runs one SQL statement (portable SQL, "?"
+ *	placeholders bound to the PARAMs as text, or as integers when they
+ *	are decimal numbers) and prints the rows tab-separated, NULL as
+ *	"\N"; for scripts and tests on either backend. Without --store the
+ *	URI comes from $BAV_STORE.
  * DIAGNOSTICS
  *	"bav: why" on stderr. Exit 0 ok, 64 usage, 75 temporary store
  *	failure (retry later), 78 configuration (bad URI, password file,
@@ -67,6 +72,52 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static int print_row(void *ctx, const struct bav_store_value *v,
+		     const char *const *names, unsigned int n)
+{
+	unsigned int i;
+
+	(void)ctx;
+	(void)names;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			putchar('\t');
+		fputs(v[i].type == BAV_STORE_NULL ? "\\N" : v[i].s, stdout);
+	}
+	putchar('\n');
+	return 0;
+}
+
+static int query(struct bav_store *store, int argc, char **argv)
+{
+	struct bav_store_param *p;
+	const char *error;
+	int i, ret;
+
+	/* @UNSAFE: argc parameters at most */
+	if ((p = calloc((size_t)argc + 1, sizeof(*p))) == NULL)
+		abort();
+	for (i = 1; i < argc; i++) {
+		char *end;
+		long long v = strtoll(argv[i], &end, 10);
+
+		if (argv[i][0] != '\0' && *end == '\0' &&
+		    (argv[i][0] != '0' || argv[i][1] == '\0')) {
+			p[i - 1].type = BAV_STORE_INT;
+			p[i - 1].i = v;
+		} else {
+			p[i - 1].type = BAV_STORE_TEXT;
+			p[i - 1].s = argv[i];
+		}
+	}
+	ret = bav_store_exec(store, argv[0], p, (unsigned int)argc - 1,
+			     print_row, NULL, &error);
+	if (ret < 0)
+		fprintf(stderr, "bav: store query: %s\n", error);
+	free(p);
+	return ret;
+}
+
 int cmd_store(int argc, char **argv)
 {
 	const char *uri = NULL, *pwfile = NULL, *what, *error;
@@ -82,6 +133,17 @@ int cmd_store(int argc, char **argv)
 		case 'h': cmd_usage(stdout); return CMD_EX_OK;
 		default: cmd_usage(stderr); return CMD_EX_USAGE;
 		}
+	}
+	if (optind < argc && strcmp(argv[optind], "query") == 0 &&
+	    optind + 1 < argc) {
+		ret = store_cmd_open(uri, pwfile, false, &store);
+		if (ret != 0)
+			return ret;
+		ret = query(store, argc - optind - 1, argv + optind + 1);
+		bav_store_close(&store);
+		if (fflush(stdout) != 0)
+			return CMD_EX_IOERR;
+		return store_cmd_exit(ret);
 	}
 	if (optind + 1 != argc || (strcmp(argv[optind], "init") != 0 &&
 				   strcmp(argv[optind], "version") != 0)) {

@@ -18,7 +18,8 @@ CREATE TABLE bav_schema_version (
 	applied BIGINT NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
--- one row per recorded returned message: the idempotence key
+-- one row per recorded returned message: the idempotence key;
+-- result_count is the number of its bav_events rows
 CREATE TABLE bav_messages (
 	id BIGINT AUTO_INCREMENT PRIMARY KEY,
 	message_key VARCHAR(128) NOT NULL UNIQUE,

@@ -18,7 +18,8 @@ CREATE TABLE bav_schema_version (
 	applied INTEGER NOT NULL
 );
 
--- one row per recorded returned message: the idempotence key
+-- one row per recorded returned message: the idempotence key;
+-- result_count is the number of its bav_events rows
 CREATE TABLE bav_messages (
 	id INTEGER PRIMARY KEY,
 	message_key TEXT NOT NULL UNIQUE,
