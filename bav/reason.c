@@ -208,12 +208,15 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 			reason = "delivered";
 			r->rule = "builtin:action";
 		}
-		/* a DSN's specific status beats the prose around it */
+		/* a DSN's specific status beats the prose around it, except
+		 * "expired" (x.4.7), which the prose may explain */
 		if (reason == NULL && *context != '\0' && *r->status != '\0' &&
 		    strcmp(r->status + 1, ".0.0") != 0) {
 			reason = bav_rules_status_reason(m->rules, rid,
 							 r->status, &rule);
-			if (reason != NULL)
+			if (reason != NULL && strcmp(reason, "expired") == 0)
+				reason = NULL;
+			else if (reason != NULL)
 				r->rule = rule != NULL ? rule->id :
 					  "builtin:status";
 		}
@@ -227,7 +230,8 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 				r->rule = rule->id;
 			}
 		}
-		if (strcmp(r->action, "delayed") == 0 &&
+		if ((strcmp(r->action, "delayed") == 0 ||
+		     (*r->action == '\0' && m->v->kind == BAV_KIND_DELAY)) &&
 		    (reason == NULL || strcmp(reason, "systemerror") == 0)) {
 			/* a delay notice without a specific explanation:
 			 * still queued, retried until expiry */
