@@ -100,6 +100,7 @@ static const char *const original_markers[] = {
 	"copy of the original message",
 	"--- the header of the original",
 	"original message text follows",
+	"------- returned message",
 };
 
 /* Length of the notice before a quoted copy of the original. */

@@ -41,6 +41,8 @@ struct bav_result *bav_msg_rcpt(struct bav_msg *m, const char *addr);
 bool bav_status_valid(const char *s);
 bool bav_status_find(const char *text, size_t len, char out[16]);
 int bav_replycode_find(const char *text, size_t len);
+/* the first code given with an SMTP reply code, else the first one */
+bool bav_status_find_best(const char *text, size_t len, char out[16]);
 /* the same, class 4 and 5 only */
 bool bav_status_find_failure(const char *text, size_t len, char out[16]);
 int bav_replycode_find_failure(const char *text, size_t len);

@@ -110,7 +110,7 @@ static void per_recipient(struct bav_msg *m, const struct bav_part *b)
 	}
 	/* a more specific code in the diagnostic wins over x.0.0 */
 	if (*r->diagnostic != '\0' &&
-	    bav_status_find(r->diagnostic, strlen(r->diagnostic), st)) {
+	    bav_status_find_best(r->diagnostic, strlen(r->diagnostic), st)) {
 		size_t sl = strlen(r->status);
 
 		if (*r->status == '\0' ||

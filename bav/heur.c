@@ -270,6 +270,27 @@ static bool has_failure(const char *text)
 	return has_failure_n(text, strlen(text));
 }
 
+/* Does text say nothing but the address (au/ezweb, Notes: the reason
+   stands above the address line)? */
+static bool bare_address(const char *text, const char *addr)
+{
+	const char *a = bav_strcasestr(text, addr);
+	size_t n = 0;
+	const char *p;
+
+	if (a == NULL)
+		return false;
+	for (p = text; *p != '\0'; p++) {
+		if (p == a) {
+			p += strlen(addr) - 1;
+			continue;
+		}
+		if (isalnum((unsigned char)*p))
+			n++;
+	}
+	return n < 4;
+}
+
 static void set_codes(struct bav_msg *m, struct bav_result *r)
 {
 	char st[16];
@@ -280,6 +301,11 @@ static void set_codes(struct bav_msg *m, struct bav_result *r)
 		r->status = bav_pool_strdup(m->pool, st);
 	if (r->replycode == 0)
 		r->replycode = bav_replycode_find_failure(d, strlen(d));
+	/* the sender refused at MAIL FROM, no code given: the x.0.901
+	   pseudo status (the convention Sisimai's figures use) */
+	if (*r->status == '\0' && r->replycode != 0 &&
+	    bav_strcasestr(d, "after MAIL FROM") != NULL)
+		r->status = r->replycode / 100 == 4 ? "4.0.901" : "5.0.901";
 }
 
 static const char *original_recipient(struct bav_msg *m)
@@ -441,7 +467,9 @@ void bav_heur_scan(struct bav_msg *m)
 		   James: "Error message below: 550 ..." then "RCPT TO: a") */
 		if (*r->diagnostic == '\0' ||
 		    (m->nres - before == 1 && !has_failure(r->diagnostic) &&
-		     has_failure_n(m->notice, m->notice_len)))
+		     has_failure_n(m->notice, m->notice_len)) ||
+		    (m->nres - before == 1 &&
+		     bare_address(r->diagnostic, r->recipient)))
 			r->diagnostic = bav_str_squeeze(m->pool, m->notice,
 							m->notice_len);
 		set_codes(m, r);

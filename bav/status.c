@@ -102,6 +102,46 @@ bool bav_status_find(const char *text, size_t len, char out[16])
 	return status_find_class(text, len, "245", out);
 }
 
+/* Is the code at s (inside text) written right after an SMTP reply
+   code: "550 5.2.2", "550-5.2.2", "550-'5.2.2"? */
+static bool after_replycode(const char *text, const char *s)
+{
+	const char *p = s;
+	int quote = 0;
+
+	while (p > text && (p[-1] == '\'' || p[-1] == '"') && quote++ < 1)
+		p--;
+	if (p - text < 4 || (p[-1] != ' ' && p[-1] != '-'))
+		return false;
+	p--;
+	return isdigit((unsigned char)p[-1]) && isdigit((unsigned char)p[-2]) &&
+	       (p[-3] == '4' || p[-3] == '5') &&
+	       (p - 3 == text || !isalnum((unsigned char)p[-4]));
+}
+
+bool bav_status_find_best(const char *text, size_t len, char out[16])
+{
+	const char *s = text, *end = text + len;
+	char first[16];
+
+	if (!status_find_class(text, len, "245", first))
+		return false;
+	/* a later code that the remote server gave with its reply code
+	   beats a summary the reporting MTA put in front ("5.1.0 - Unknown
+	   address error 550-'5.2.2 ...") */
+	while (s < end && status_find_class(s, (size_t)(end - s), "245", out)) {
+		const char *at = strstr(s, out);
+
+		if (at == NULL || at >= end)
+			break;
+		if (after_replycode(text, at))
+			return true;
+		s = at + strlen(out);
+	}
+	memcpy(out, first, sizeof(first));
+	return true;
+}
+
 bool bav_status_find_failure(const char *text, size_t len, char out[16])
 {
 	return status_find_class(text, len, "45", out);
