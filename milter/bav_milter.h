@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bav_milter.h - declarations shared by the files of bav-milter: the
+ * settings (set once in main() before any thread starts, read-only
+ * afterwards), the current address table, logging and the local-client
+ * list. See bav-milter(8).
+ */
+#ifndef BAV_MILTER_H
+#define BAV_MILTER_H
+
+#include "bav_addrtable.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+/* ---- settings (main.c) ---- */
+enum milter_mode {
+	MODE_ENFORCE = 0,	/* reply as the table says */
+	MODE_SOFT,		/* every 5xx becomes 4xx (Postfix soft_bounce) */
+	MODE_LOGONLY,		/* log what would happen, accept everything */
+};
+
+struct netlist;
+
+struct milter_settings {
+	const char *table_path;
+	enum milter_mode mode;
+	struct netlist *local;		/* local clients: passed untouched */
+	const char *tempfail_code;	/* "400" (OpenEMM), configurable */
+	bool header_per_rcpt;		/* one X-AGNMailloop per recipient */
+	unsigned int reload_interval;	/* seconds between mtime checks */
+	size_t max_header_len;		/* X-AGNMailloop value limit */
+};
+extern struct milter_settings settings;
+
+const char *milter_mode_name(enum milter_mode mode);
+
+/* ---- the current table (table.c) ---- */
+/* Load the first table; 0, or -1 and *error_r (malloc'ed). */
+int table_init(const char *path, char **error_r);
+/* A new reference to the current table; release with
+   bav_addrtable_unref(). Never NULL after table_init(). */
+struct bav_addrtable *table_get(void);
+/* Load the file again if forced or changed; on failure log and keep the
+   current table. Returns 1 swapped, 0 unchanged, -1 failed. */
+int table_reload(bool force);
+/* Thread that reloads on SIGHUP and on mtime changes; stop with
+   table_thread_stop(). SIGHUP must be blocked in every thread. */
+int table_thread_start(void);
+void table_thread_stop(void);
+void table_deinit(void);
+
+/* ---- logging (log.c) ---- */
+enum log_level {
+	LOG_L_NONE = 0,
+	LOG_L_FATAL,
+	LOG_L_ERROR,
+	LOG_L_WARNING,
+	LOG_L_NOTICE,
+	LOG_L_INFO,
+	LOG_L_VERBOSE,
+	LOG_L_DEBUG,
+};
+/* Case-insensitive prefix of a level name (as OpenEMM's -L); -1 if none. */
+int log_level_parse(const char *name);
+/* Open syslog (facility mail); also stderr when to_stderr. */
+void log_open(enum log_level level, bool to_stderr);
+bool log_enabled(enum log_level level);
+void log_msg(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Copy of untrusted text for a log line: control characters become '?',
+   at most size-1 bytes. Returns dst. */
+char *log_sanitize(char *dst, size_t size, const char *src);
+
+/* ---- local client list (netlist.c) ---- */
+/* Parse a list of addresses / CIDR blocks separated by commas or white
+   space ("127.0.0.0/8, ::1"); IPv4 entries also match IPv4-mapped IPv6
+   clients. "none" or "" gives an empty list. NULL + *error_r (static
+   or a pointer into a caller buffer) on a bad entry. */
+struct netlist *netlist_parse(const char *text, char *errbuf, size_t errlen);
+void netlist_free(struct netlist **list);
+bool netlist_match(const struct netlist *list, const struct sockaddr *sa);
+/* Text of an address ("[addr]"-less), into buf. */
+const char *sockaddr_text(const struct sockaddr *sa, char *buf, size_t len);
+
+#endif

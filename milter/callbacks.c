@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NAME
+ *	callbacks - the mlfi_* callbacks of bav-milter
+ * SYNOPSIS
+ *	extern struct smfiDesc bav_milter_desc;
+ * DESCRIPTION
+ *	Per connection (smfi_setpriv): a reference to the address table of
+ *	connect time, whether the client is local, and the transaction state
+ *	(sender, X-AGNMailloop value, per-recipient headers, count of
+ *	incoming X-AGNMailloop fields). The connection owns all of it;
+ *	mlfi_close frees it, mlfi_envfrom and mlfi_abort reset the
+ *	transaction part. Behaviour (emm-mailloop-spec section 2.4, with the
+ *	fixes of 8.4):
+ *
+ *	connect: local := the client address is in the local list
+ *	(settings.local, loopback by default, IPv4-mapped too). Local
+ *	clients pass untouched: no lookup, no loop check, no header change.
+ *
+ *	envfrom: value := "from=<sender>" (',' becomes '_').
+ *
+ *	envrcpt: table lookup (bav_addrtable_lookup). reject: "550 5.1.1 No
+ *	such user"; tempfail: "400 4.0.0 Please try again later" (code from
+ *	-t); accept: ",OPTIONS,to=<rcpt>" appended. Rejected recipients are
+ *	not recorded (OpenEMM recorded them). soft mode turns 5xx into 4xx,
+ *	log-only mode logs and accepts.
+ *
+ *	header: X-AGNLoop from a remote client: "500 5.4.6 Loop detected"
+ *	for the message; X-AGNMailloop fields are counted.
+ *
+ *	eom: the counted X-AGNMailloop fields are deleted (last index first);
+ *	remote clients get "X-AGNMailloop: VALUE" (or one per accepted
+ *	recipient with -H) and "X-AGNLoop: set".
+ *
+ *	Every decision is logged at INFO with the queue ID.
+ * DIAGNOSTICS
+ *	Missing private data (should not happen) gives SMFIS_TEMPFAIL.
+ *	Out of memory goes to the OOM hook (log, exit 75).
+ * SEE ALSO
+ *	bav-milter(8), libmilter smfi_* documentation
+ */
+#include "bav_private.h"
+#include "bav_milter.h"
+
+#include <libmilter/mfapi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define LOG_ADDR_MAX 256
+
+struct conn {
+	struct bav_addrtable *table;
+	unsigned long id;
+	bool local;
+	char client[320];	/* "name[addr]", sanitized */
+	char qid[32];		/* queue ID once the MTA told us, or "" */
+	/* transaction */
+	char *sender;			/* as given, with <> */
+	struct bav_buf info;		/* the X-AGNMailloop value */
+	char **rcpt_headers;		/* -H: one value per recipient */
+	unsigned int nheaders;
+	unsigned int rcpt_count;	/* recipients recorded */
+	unsigned int mailloop_headers;	/* incoming X-AGNMailloop fields */
+};
+
+static unsigned long conn_serial;
+
+static void txn_reset(struct conn *c)
+{
+	unsigned int i;
+
+	free(c->sender);
+	c->sender = NULL;
+	bav_buf_free(&c->info);
+	for (i = 0; i < c->nheaders; i++)
+		free(c->rcpt_headers[i]);
+	free(c->rcpt_headers);
+	c->rcpt_headers = NULL;
+	c->nheaders = 0;
+	c->rcpt_count = 0;
+	c->mailloop_headers = 0;
+}
+
+/* Queue ID if known, else the connection id; for log prefixes. */
+static const char *conn_tag(SMFICTX *ctx, struct conn *c, char *buf,
+			    size_t len)
+{
+	if (c->qid[0] == '\0') {
+		const char *q = smfi_getsymval(ctx, "i");
+
+		if (q != NULL && *q != '\0')
+			log_sanitize(c->qid, sizeof(c->qid), q);
+	}
+	if (c->qid[0] != '\0')
+		return c->qid;
+	snprintf(buf, len, "NOQUEUE: c%lu", c->id);
+	return buf;
+}
+
+/* Append s with ',' replaced by '_' (the X-AGNMailloop grammar). */
+static void put_value(struct bav_buf *b, const char *s)
+{
+	for (; *s != '\0'; s++)
+		bav_buf_putc(b, *s == ',' ? '_' : *s);
+}
+
+static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname,
+			     _SOCK_ADDR *hostaddr)
+{
+	struct conn *c = bav_xcalloc(1, sizeof(*c));
+	char addr[64], host[256];
+
+	c->id = __atomic_add_fetch(&conn_serial, 1, __ATOMIC_RELAXED);
+	c->table = table_get();
+	c->local = netlist_match(settings.local, hostaddr);
+	snprintf(c->client, sizeof(c->client), "%s[%s]",
+		 log_sanitize(host, sizeof(host), hostname),
+		 sockaddr_text(hostaddr, addr, sizeof(addr)));
+	smfi_setpriv(ctx, c);
+	log_msg(LOG_L_VERBOSE, "c%lu: connect from %s%s", c->id, c->client,
+		c->local ? " (local, passed untouched)" : "");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	txn_reset(c);
+	c->sender = bav_xstrdup(argv[0] != NULL ? argv[0] : "<>");
+	bav_buf_append(&c->info, "from=", 5);
+	put_value(&c->info, c->sender);
+	return SMFIS_CONTINUE;
+}
+
+/* Record an accepted recipient in the header value(s). */
+static void record_rcpt(SMFICTX *ctx, struct conn *c, const char *rcpt,
+			const char *options)
+{
+	struct bav_buf item = { 0 };
+	char tag[48];
+
+	if (*options != '\0') {
+		bav_buf_append(&item, options, strlen(options));
+		bav_buf_putc(&item, ',');
+	}
+	bav_buf_append(&item, "to=", 3);
+	put_value(&item, rcpt);
+	if (settings.header_per_rcpt) {
+		struct bav_buf h = { 0 };
+
+		put_value(&h, "from=");
+		put_value(&h, c->sender);
+		bav_buf_putc(&h, ',');
+		bav_buf_append(&h, item.data, item.len);
+		c->rcpt_headers = bav_xrealloc(c->rcpt_headers,
+			(c->nheaders + 1) * sizeof(*c->rcpt_headers));
+		c->rcpt_headers[c->nheaders++] = bav_buf_steal(&h);
+		c->rcpt_count++;
+	} else if (c->info.len + 1 + item.len > settings.max_header_len) {
+		log_msg(LOG_L_WARNING, "%s: X-AGNMailloop would exceed %zu "
+			"bytes, recipient %.256s not recorded",
+			conn_tag(ctx, c, tag, sizeof(tag)),
+			settings.max_header_len, item.data);
+	} else {
+		bav_buf_putc(&c->info, ',');
+		bav_buf_append(&c->info, item.data, item.len);
+		c->rcpt_count++;
+	}
+	bav_buf_free(&item);
+}
+
+/* Reply for a refusal in the current mode; SMFIS_CONTINUE in log-only.
+   The reply given ("550 5.1.1", "" when none) goes to reply_r. */
+static sfsistat refuse(SMFICTX *ctx, const char *code, const char *xcode,
+		       const char *text, char *reply_r, size_t len)
+{
+	char c[4], x[16];
+
+	reply_r[0] = '\0';
+	if (settings.mode == MODE_LOGONLY)
+		return SMFIS_CONTINUE;
+	snprintf(c, sizeof(c), "%s", code);
+	snprintf(x, sizeof(x), "%s", xcode);
+	if (settings.mode == MODE_SOFT && c[0] == '5')
+		c[0] = x[0] = '4';
+	smfi_setreply(ctx, c, x, (char *)text);
+	snprintf(reply_r, len, " reply=%s %s", c, x);
+	return c[0] == '5' ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct bav_addr_result r;
+	char tag[48], rcpt[LOG_ADDR_MAX], from[LOG_ADDR_MAX], reply[32] = "";
+	sfsistat ret = SMFIS_CONTINUE;
+
+	if (c == NULL || c->sender == NULL || argv[0] == NULL)
+		return SMFIS_TEMPFAIL;
+	if (c->local)
+		return SMFIS_CONTINUE;
+	bav_addrtable_lookup(c->table, argv[0], &r);
+	if (r.verb == BAV_ADDR_REJECT)
+		ret = refuse(ctx, "550", "5.1.1", "No such user", reply,
+			     sizeof(reply));
+	else if (r.verb == BAV_ADDR_TEMPFAIL)
+		ret = refuse(ctx, settings.tempfail_code, "4.0.0",
+			     "Please try again later", reply, sizeof(reply));
+	if (ret == SMFIS_CONTINUE)
+		record_rcpt(ctx, c, argv[0],
+			    r.verb == BAV_ADDR_ACCEPT ? r.options : "");
+	log_msg(LOG_L_INFO, "%s: %s%s rcpt=%s from=%s client=%s (%s%s%s)%s",
+		conn_tag(ctx, c, tag, sizeof(tag)),
+		settings.mode == MODE_LOGONLY && r.verb != BAV_ADDR_ACCEPT ?
+		"log-only, would " : "", bav_addr_verb_name(r.verb),
+		log_sanitize(rcpt, sizeof(rcpt), argv[0]),
+		log_sanitize(from, sizeof(from), c->sender), c->client,
+		bav_addr_how_name(r.how), *r.key != '\0' ? " " : "", r.key,
+		reply);
+	return ret;
+}
+
+static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	char tag[48], from[LOG_ADDR_MAX], reply[32];
+
+	(void)value;
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (c->local)
+		return SMFIS_CONTINUE;
+	if (strcasecmp(name, "X-AGNLoop") == 0) {
+		sfsistat ret = refuse(ctx, "500", "5.4.6", "Loop detected",
+				      reply, sizeof(reply));
+
+		log_msg(LOG_L_WARNING, "%s: %sloop detected (X-AGNLoop), "
+			"from=%s client=%s%s", conn_tag(ctx, c, tag, sizeof(tag)),
+			settings.mode == MODE_LOGONLY ? "log-only: " : "",
+			log_sanitize(from, sizeof(from), c->sender), c->client,
+			reply);
+		return ret;
+	}
+	if (strcasecmp(name, "X-AGNMailloop") == 0)
+		c->mailloop_headers++;
+	return SMFIS_CONTINUE;
+}
+
+/* Only so the MTA doesn't skip end-of-header: miltertest (2.11)
+   stops when a filter negotiates SMFIP_NOEOH. */
+static sfsistat mlfi_eoh(SMFICTX *ctx)
+{
+	(void)ctx;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_eom(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	unsigned int i;
+	char tag[48];
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	/* delete from the last one so the indexes stay valid */
+	for (i = c->mailloop_headers; i > 0; i--)
+		smfi_chgheader(ctx, "X-AGNMailloop", (int)i, NULL);
+	if (!c->local) {
+		if (settings.header_per_rcpt) {
+			for (i = 0; i < c->nheaders; i++)
+				smfi_addheader(ctx, "X-AGNMailloop",
+					       c->rcpt_headers[i]);
+		} else if (c->info.data != NULL) {
+			smfi_addheader(ctx, "X-AGNMailloop", c->info.data);
+		}
+		smfi_addheader(ctx, "X-AGNLoop", "set");
+	}
+	log_msg(LOG_L_INFO, "%s: accepted from %s, %u recipient(s) recorded, "
+		"%u incoming X-AGNMailloop removed%s",
+		conn_tag(ctx, c, tag, sizeof(tag)), c->client, c->rcpt_count,
+		c->mailloop_headers, c->local ? " (local client)" : "");
+	txn_reset(c);
+	c->qid[0] = '\0';
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_abort(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL) {
+		txn_reset(c);
+		c->qid[0] = '\0';
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_close(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_CONTINUE;
+	txn_reset(c);
+	bav_addrtable_unref(&c->table);
+	log_msg(LOG_L_DEBUG, "c%lu: close", c->id);
+	free(c);
+	smfi_setpriv(ctx, NULL);
+	return SMFIS_CONTINUE;
+}
+
+struct smfiDesc bav_milter_desc = {
+	.xxfi_name = "bounce address verification",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+	.xxfi_connect = mlfi_connect,
+	.xxfi_envfrom = mlfi_envfrom,
+	.xxfi_envrcpt = mlfi_envrcpt,
+	.xxfi_header = mlfi_header,
+	.xxfi_eoh = mlfi_eoh,
+	.xxfi_eom = mlfi_eom,
+	.xxfi_abort = mlfi_abort,
+	.xxfi_close = mlfi_close,
+};

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NAME
+ *	bav-milter - bounce address verification milter (main)
+ * SYNOPSIS
+ *	bav-milter [-dHn] [-s socket] [-c table] [-L level] [-m mode]
+ *		[-l networks] [-t code] [-r seconds] [-u user[:group]]
+ *		[-M mode] [-p pidfile]
+ * DESCRIPTION
+ *	Parses the options, loads the address table (a broken table is
+ *	fatal at start-up only), opens the milter socket as the starting
+ *	user, optionally daemonizes, writes the pid file, drops privileges,
+ *	starts the table reloader thread and runs smfi_main() until SIGTERM
+ *	(or SIGINT). See bav-milter(8) for the options.
+ * SECURITY
+ *	Started as root, bav-milter opens the socket, sets its owner and
+ *	mode, writes the pid file and then runs as the -u user. It never
+ *	writes anything else; the table is read-only input. Log lines pass
+ *	untrusted text through log_sanitize().
+ * CONFIGURATION PARAMETERS
+ *	Command line only (see bav-milter(8)); the table is bav.conf.
+ * SIGNALS
+ *	libmilter's own signal thread stops the filter on SIGHUP, SIGTERM
+ *	and SIGINT. bav-milter wants SIGHUP to reload the table, so it
+ *	provides sigwait() itself: the replacement removes SIGHUP from the
+ *	set libmilter waits for, and the reloader thread (table.c) waits
+ *	for SIGHUP with sigtimedwait(). SIGHUP is blocked in every thread.
+ * DIAGNOSTICS
+ *	Exit 0 after a clean stop or a successful -n check, 1 on a usage or
+ *	configuration error, 75 (EX_TEMPFAIL) when out of memory.
+ */
+#include "config.h"
+#include "bav_milter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libmilter/mfapi.h>
+#include <pwd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#define DEFAULT_TABLE LOCALSTATEDIR "/lib/bav/bav.conf"
+#define DEFAULT_SOCKET "unix:/run/bav/bav-milter.sock"
+#define DEFAULT_LOCAL "127.0.0.0/8, ::1"
+
+extern struct smfiDesc bav_milter_desc;
+
+struct milter_settings settings = {
+	.mode = MODE_ENFORCE,
+	.tempfail_code = "400",
+	.reload_interval = 2,
+	.max_header_len = 8000,
+};
+
+const char *milter_mode_name(enum milter_mode mode)
+{
+	switch (mode) {
+	case MODE_ENFORCE:
+		return "enforce";
+	case MODE_SOFT:
+		return "soft";
+	case MODE_LOGONLY:
+		return "log-only";
+	}
+	return "?";
+}
+
+/* See SIGNALS above: libmilter must not see SIGHUP. */
+__attribute__((visibility("default")))
+int sigwait(const sigset_t *set, int *sig);
+int sigwait(const sigset_t *set, int *sig)
+{
+	sigset_t s = *set;
+	int r;
+
+	sigdelset(&s, SIGHUP);
+	do
+		r = sigwaitinfo(&s, NULL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return errno;
+	*sig = r;
+	return 0;
+}
+
+static void oom_exit(size_t size)
+{
+	log_msg(LOG_L_FATAL, "out of memory (%zu bytes)", size);
+	_exit(75);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: bav-milter [-dHn] [-s socket] [-c table] [-L level] "
+		"[-m enforce|soft|log-only]\n"
+		"\t[-l networks] [-t tempfail-code] [-r seconds] "
+		"[-u user[:group]] [-M socket-mode] [-p pidfile]\n");
+	exit(1);
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
+						      noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	char msg[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "bav-milter: %s\n", msg);
+	log_msg(LOG_L_FATAL, "%s", msg);
+	exit(1);
+}
+
+struct opts {
+	const char *socket, *user, *pidfile, *local;
+	int level;
+	mode_t sock_mode;
+	bool daemon, check;
+	uid_t uid;
+	gid_t gid;
+	bool have_user;
+};
+
+static unsigned long number(const char *s, unsigned long max, const char *what)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v > max)
+		die("bad %s '%s'", what, s);
+	return v;
+}
+
+static void parse_user(struct opts *o)
+{
+	char name[256], *colon;
+	const struct passwd *pw;
+
+	snprintf(name, sizeof(name), "%s", o->user);
+	colon = strchr(name, ':');
+	if (colon != NULL)
+		*colon++ = '\0';
+	pw = getpwnam(name);
+	if (pw == NULL)
+		die("unknown user '%s'", name);
+	o->uid = pw->pw_uid;
+	o->gid = pw->pw_gid;
+	if (colon != NULL) {
+		const struct group *gr = getgrnam(colon);
+
+		if (gr == NULL)
+			die("unknown group '%s'", colon);
+		o->gid = gr->gr_gid;
+	}
+	o->have_user = true;
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	int ch;
+
+	while ((ch = getopt(argc, argv, "c:dHL:l:M:m:np:r:s:t:u:")) != -1) {
+		switch (ch) {
+		case 'c':
+			settings.table_path = optarg;
+			break;
+		case 'd':
+			o->daemon = true;
+			break;
+		case 'H':
+			settings.header_per_rcpt = true;
+			break;
+		case 'L':
+			o->level = log_level_parse(optarg);
+			if (o->level < 0)
+				die("invalid log level '%s'", optarg);
+			break;
+		case 'l':
+			o->local = optarg;
+			break;
+		case 'M':
+			o->sock_mode = (mode_t)strtoul(optarg, NULL, 8);
+			break;
+		case 'm':
+			if (strcmp(optarg, "enforce") == 0)
+				settings.mode = MODE_ENFORCE;
+			else if (strcmp(optarg, "soft") == 0)
+				settings.mode = MODE_SOFT;
+			else if (strcmp(optarg, "log-only") == 0)
+				settings.mode = MODE_LOGONLY;
+			else
+				die("bad mode '%s' (enforce, soft, log-only)",
+				    optarg);
+			break;
+		case 'n':
+			o->check = true;
+			break;
+		case 'p':
+			o->pidfile = optarg;
+			break;
+		case 'r':
+			settings.reload_interval =
+				(unsigned int)number(optarg, 86400, "-r seconds");
+			break;
+		case 's':
+			o->socket = optarg;
+			break;
+		case 't':
+			if (strlen(optarg) != 3 || optarg[0] != '4' ||
+			    strspn(optarg, "0123456789") != 3)
+				die("bad tempfail code '%s' (4xx)", optarg);
+			settings.tempfail_code = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+}
+
+/* The file name of a unix socket spec, or NULL for inet sockets. */
+static const char *socket_file(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	if (spec[0] == '/')
+		return spec;
+	return NULL;
+}
+
+static void open_socket(const struct opts *o)
+{
+	const char *path = socket_file(o->socket);
+	mode_t old = umask(0177);
+
+	if (smfi_setconn((char *)o->socket) == MI_FAILURE)
+		die("bad socket '%s'", o->socket);
+	if (smfi_register(bav_milter_desc) == MI_FAILURE)
+		die("smfi_register failed");
+	if (smfi_opensocket(true) == MI_FAILURE)
+		die("cannot open socket '%s'", o->socket);
+	umask(old);
+	if (path == NULL)
+		return;
+	if (o->have_user && chown(path, o->uid, o->gid) < 0)
+		die("chown %s: %s", path, strerror(errno));
+	if (chmod(path, o->sock_mode) < 0)
+		die("chmod %s: %s", path, strerror(errno));
+}
+
+static void daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	if (chdir("/") < 0)
+		die("chdir /: %s", strerror(errno));
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+}
+
+static void write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 ||
+	    fclose(f) != 0)
+		die("pid file %s: %s", path, strerror(errno));
+}
+
+static void drop_privileges(const struct opts *o)
+{
+	if (!o->have_user)
+		return;
+	if (setgroups(1, &o->gid) < 0 || setgid(o->gid) < 0 ||
+	    setuid(o->uid) < 0)
+		die("cannot switch to %s: %s", o->user, strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .socket = DEFAULT_SOCKET, .local = DEFAULT_LOCAL,
+			  .level = LOG_L_WARNING, .sock_mode = 0660 };
+	char errbuf[256], *error = NULL;
+	sigset_t set;
+	int ret;
+
+	settings.table_path = DEFAULT_TABLE;
+	parse_args(argc, argv, &o);
+	log_open((enum log_level)o.level, !o.daemon && !o.check);
+	bav_set_oom_hook(oom_exit);
+	settings.local = netlist_parse(o.local, errbuf, sizeof(errbuf));
+	if (settings.local == NULL)
+		die("-l: %s", errbuf);
+	if (o.user != NULL)
+		parse_user(&o);
+	if (table_init(settings.table_path, &error) < 0)
+		die("%s", error);
+	if (o.check) {
+		struct bav_addrtable *t = table_get();
+
+		printf("bav-milter: %s: %zu entries, %zu domains; mode %s; "
+		       "socket %s: ok\n", settings.table_path,
+		       bav_addrtable_count(t), bav_addrtable_domain_count(t),
+		       milter_mode_name(settings.mode), o.socket);
+		bav_addrtable_unref(&t);
+		table_deinit();
+		netlist_free(&settings.local);
+		return 0;
+	}
+	open_socket(&o);
+	if (o.daemon)
+		daemonize();
+	if (o.pidfile != NULL)
+		write_pidfile(o.pidfile);
+	drop_privileges(&o);
+
+	/* every thread inherits this mask; see SIGNALS */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (table_thread_start() < 0)
+		die("cannot start the reloader thread");
+	{
+		struct bav_addrtable *t = table_get();
+
+		log_msg(LOG_L_NOTICE, "started: socket %s, table %s (%zu "
+			"entries, %zu domains), mode %s", o.socket,
+			settings.table_path, bav_addrtable_count(t),
+			bav_addrtable_domain_count(t),
+			milter_mode_name(settings.mode));
+		bav_addrtable_unref(&t);
+	}
+	ret = smfi_main();
+	table_thread_stop();
+	if (socket_file(o.socket) != NULL)
+		unlink(socket_file(o.socket));
+	if (o.pidfile != NULL)
+		unlink(o.pidfile);
+	log_msg(LOG_L_NOTICE, "stopped");
+	table_deinit();
+	netlist_free(&settings.local);
+	return ret == MI_SUCCESS ? 0 : 1;
+}
