@@ -68,6 +68,8 @@ static enum smtp_cmd smtp_command(const char *text)
 		{ "final data", CMD_DATA }, { ">>> data", CMD_DATA },
 		{ "smtp command data", CMD_DATA }, { "after data", CMD_DATA },
 		{ "message body", CMD_DATA },
+		{ "failed after i sent the message", CMD_DATA },
+		{ "does not like recipient", CMD_RCPT },
 		{ "after mail from", CMD_MAIL }, { "to mail from", CMD_MAIL },
 		{ ">>> mail from", CMD_MAIL }, { "mail from command", CMD_MAIL },
 		{ "our mail from", CMD_MAIL },
