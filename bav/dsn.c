@@ -130,9 +130,25 @@ int bav_dsn_parse(struct bav_msg *m, struct bav_part *dsn)
 		return 0;
 	end = s + dsn->body_len;
 	while (s < end) {
-		const char *bend = s, *e;
+		const char *bend, *e;
 		struct bav_part *b;
 		const char *error;
+
+		/* skip blank lines (also before the first group) */
+		while (s < end) {
+			const char *nl = memchr(s, '\n', (size_t)(end - s));
+			const char *p;
+
+			for (p = s; p < end && (*p == ' ' || *p == '\t' ||
+						*p == '\r'); p++)
+				;
+			if (p < end && *p != '\n')
+				break;
+			s = nl == NULL ? end : nl + 1;
+		}
+		if (s >= end)
+			break;
+		bend = s;
 
 		/* a group ends at a line holding only white space */
 		for (;;) {
@@ -162,19 +178,7 @@ int bav_dsn_parse(struct bav_msg *m, struct bav_part *dsn)
 		} else {
 			per_message(m, b);
 		}
-		/* skip blank lines */
 		s = bend;
-		while (s < end) {
-			const char *nl = memchr(s, '\n', (size_t)(end - s));
-			const char *p;
-
-			for (p = s; p < end && (*p == ' ' || *p == '\t' ||
-						*p == '\r'); p++)
-				;
-			if (p < end && *p != '\n')
-				break;
-			s = nl == NULL ? end : nl + 1;
-		}
 	}
 	return groups;
 }
