@@ -1,0 +1,10 @@
+-- loop.lua - a remote message that already carries X-AGNLoop is refused
+-- with 500 5.4.6 Loop detected (any case of the field name)
+dofile(COMMON)
+start()
+local conn = open("mx.remote.example", "192.0.2.10")
+mail(conn, "<bounce@mx.remote.example>")
+rcpt(conn, "<known@news.example.org>", SMFIR_CONTINUE)
+header(conn, "Subject", "Re: your mail")
+header(conn, "x-agnloop", "set", SMFIR_REPLYCODE)
+mt.disconnect(conn)
