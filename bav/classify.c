@@ -489,8 +489,11 @@ int bav_classify(const unsigned char *msg, size_t len,
 		find_parts(&m, (const char *)msg + hl, len - hl);
 	}
 	decide_kind(&m);
-	for (i = 0; i < m.nres; i++)
+	for (i = 0; i < m.nres; i++) {
 		bav_reason_decide(&m, &m.res[i]);
+		if (strcmp(v->rule, "builtin:heuristics") == 0)
+			bav_heur_temporary(&m, &m.res[i]);
+	}
 	if (m.too_many) {
 		*error_r = "recipient count limit exceeded";
 		return BAV_EDATA;

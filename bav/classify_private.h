@@ -63,6 +63,9 @@ bool bav_heur_is_bounce(struct bav_msg *m);
 void bav_heur_scan(struct bav_msg *m);
 /* heur.c: the notice lines about rcpt (until another recipient is named) */
 const char *bav_heur_context(struct bav_msg *m, const char *rcpt);
+/* heur.c: after the reason: a text notice's pseudo status becomes
+   class 4 when the text says the failure stayed temporary */
+void bav_heur_temporary(struct bav_msg *m, struct bav_result *r);
 /* reason.c: decide reason, hard and rule of one result */
 void bav_reason_decide(struct bav_msg *m, struct bav_result *r);
 /* ident.c */

@@ -402,6 +402,33 @@ static bool delay_notice(struct bav_msg *m)
 	return false;
 }
 
+/* Wording of a failure that stayed temporary until the MTA gave up
+   (Exim's retry timeout, Gmail's "temporary failure"). */
+static const char *const temporary_phrases[] = {
+	"retry timeout exceeded", "have been failing for a long time",
+	"details of temporary failure",
+};
+
+void bav_heur_temporary(struct bav_msg *m, struct bav_result *r)
+{
+	size_t i;
+	char *st;
+
+	/* only a pseudo status: a real code keeps its class */
+	if (strlen(r->status) != 7 || strncmp(r->status, "5.0.9", 5) != 0)
+		return;
+	for (i = 0; i < sizeof(temporary_phrases) /
+			sizeof(temporary_phrases[0]); i++)
+		if (bav_strcasestr(r->diagnostic, temporary_phrases[i]) != NULL)
+			break;
+	if (i == sizeof(temporary_phrases) / sizeof(temporary_phrases[0]))
+		return;
+	st = bav_pool_strdup(m->pool, r->status);
+	st[0] = '4';
+	r->status = st;
+	r->hard = bav_reason_is_hard(r->reason, r->status);
+}
+
 static void add_listed(struct bav_msg *m, const char *list)
 {
 	char *copy = bav_pool_strdup(m->pool, list), *tok, *save = NULL;
