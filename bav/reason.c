@@ -168,6 +168,28 @@ static bool status_says_userunknown(struct bav_msg *m, const char *status)
 	return reason != NULL && strcmp(reason, "userunknown") == 0;
 }
 
+/* Amazon SES wraps the remote reply in its own category:
+   "5.1.0 - Unknown address error 550-'5.7.1 ... Access denied'
+   (delivery attempts: 0)". The quoted reply is the one to read. */
+static const char *unwrap_ses(struct bav_pool *pool, const char *text)
+{
+	const char *p = strstr(text, " - "), *q, *end;
+
+	if (p == NULL || p - text > 12 || !isdigit((unsigned char)text[0]))
+		return text;
+	for (q = p + 3; *q != '\0' && *q != '\''; q++)
+		;
+	/* "NNN-'" or "NNN '" right before the quote */
+	if (*q != '\'' || q - p < 8 || (q[-1] != '-' && q[-1] != ' ') ||
+	    !isdigit((unsigned char)q[-2]) || !isdigit((unsigned char)q[-3]) ||
+	    !isdigit((unsigned char)q[-4]))
+		return text;
+	end = strrchr(q + 1, '\'');
+	if (end == NULL || end == q + 1)
+		return text;
+	return bav_pool_strndup(pool, q + 1, (size_t)(end - q - 1));
+}
+
 static bool is_pseudo(const char *status)
 {
 	return strlen(status) == 7 && strncmp(status + 1, ".0.9", 4) == 0;
@@ -223,7 +245,8 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 					  "builtin:status";
 		}
 		if (reason == NULL && *text != '\0') {
-			const char *t = unfold_reply(m->pool, text);
+			const char *t = unfold_reply(m->pool,
+						     unwrap_ses(m->pool, text));
 
 			rule = bav_rules_match(m->rules, BAV_RULE_REASON, rid,
 					       t, strlen(t));
