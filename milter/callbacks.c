@@ -83,7 +83,8 @@ static void txn_reset(struct conn *c)
 	c->mailloop_headers = 0;
 }
 
-/* Queue ID if known, else the connection id; for log prefixes. */
+/* "QUEUEID: cN" once the MTA told us the queue ID, else "NOQUEUE: cN";
+   the log prefix of every line about a transaction. */
 static const char *conn_tag(SMFICTX *ctx, struct conn *c, char *buf,
 			    size_t len)
 {
@@ -93,9 +94,8 @@ static const char *conn_tag(SMFICTX *ctx, struct conn *c, char *buf,
 		if (q != NULL && *q != '\0')
 			log_sanitize(c->qid, sizeof(c->qid), q);
 	}
-	if (c->qid[0] != '\0')
-		return c->qid;
-	snprintf(buf, len, "NOQUEUE: c%lu", c->id);
+	snprintf(buf, len, "%s: c%lu", c->qid[0] != '\0' ? c->qid : "NOQUEUE",
+		 c->id);
 	return buf;
 }
 
@@ -142,7 +142,7 @@ static void record_rcpt(SMFICTX *ctx, struct conn *c, const char *rcpt,
 			const char *options)
 {
 	struct bav_buf item = { 0 };
-	char tag[48];
+	char tag[64];
 
 	if (*options != '\0') {
 		bav_buf_append(&item, options, strlen(options));
@@ -197,7 +197,7 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = smfi_getpriv(ctx);
 	struct bav_addr_result r;
-	char tag[48], rcpt[LOG_ADDR_MAX], from[LOG_ADDR_MAX], reply[32] = "";
+	char tag[64], rcpt[LOG_ADDR_MAX], from[LOG_ADDR_MAX], reply[32] = "";
 	sfsistat ret = SMFIS_CONTINUE;
 
 	if (c == NULL || c->sender == NULL || argv[0] == NULL)
@@ -228,7 +228,7 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = smfi_getpriv(ctx);
-	char tag[48], from[LOG_ADDR_MAX], reply[32];
+	char tag[64], from[LOG_ADDR_MAX], reply[32];
 
 	(void)value;
 	if (c == NULL)
@@ -263,7 +263,7 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
 	unsigned int i;
-	char tag[48];
+	char tag[64];
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;

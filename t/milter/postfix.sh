@@ -1,0 +1,246 @@
+#!/bin/sh
+# NAME
+#	t/milter/postfix.sh - bav-milter behind a real Postfix on loopback
+# SYNOPSIS
+#	top_srcdir=. top_builddir=. sh t/milter/postfix.sh
+# DESCRIPTION
+#	Starts a private Postfix (config and queue in a temporary directory,
+#	smtpd on a free port of 127.0.0.1, chroot off) with smtpd_milters
+#	pointing at a bav-milter on a unix socket (running as nobody), and
+#	sends with swaks:
+#	  known, unknown, tempfail and unmanaged-domain recipients from a
+#	  remote client, a message that already carries X-AGNLoop, a message
+#	  with a forged X-AGNMailloop, and the same unknown recipient from a
+#	  client in the local list (127.0.0.2, -l).
+#	It checks the SMTP replies Postfix gave, which messages the pipe
+#	transport delivered and with which X-AGNMailloop / X-AGNLoop
+#	headers, and that the milter logged its decisions with the queue ID.
+#	Everything it started is stopped on exit, also on failure.
+# DIAGNOSTICS
+#	Exit 0 pass, 1 fail, 77 skip (not root, or postfix, swaks or the
+#	milter missing).
+srcdir=${top_srcdir:-.}
+builddir=${top_builddir:-.}
+milter=$(cd "$builddir" && pwd)/milter/bav-milter
+
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root to start Postfix"; exit 77; }
+for c in postfix swaks python3; do
+	command -v $c >/dev/null 2>&1 || [ -x /usr/sbin/$c ] ||
+		{ echo "SKIP: $c not installed"; exit 77; }
+done
+[ -x "$milter" ] || { echo "SKIP: $milter not built"; exit 77; }
+PATH=$PATH:/usr/sbin
+
+T=$(mktemp -d /tmp/bav-postfix.XXXXXX) || exit 1
+chmod 755 "$T"
+fails=0
+pf_started=no
+
+stop_all() {
+	if [ $pf_started = yes ]; then
+		postfix -c "$T/etc" stop >/dev/null 2>&1
+		pf_started=no
+	fi
+	if [ -f "$T/milter.pid" ]; then
+		kill "$(cat "$T/milter.pid")" 2>/dev/null
+		# wait for the clean stop (pid file removal needs no root)
+		i=0
+		while [ $i -lt 50 ] && kill -0 "$(cat "$T/milter.pid")" 2>/dev/null &&
+		      ! grep -q '^State:.*Z' "/proc/$(cat "$T/milter.pid")/status" 2>/dev/null; do
+			sleep 0.1; i=$((i + 1))
+		done
+		rm -f "$T/milter.pid"
+	fi
+}
+cleanup() {
+	stop_all
+	if [ $fails -ne 0 ] || [ -n "$KEEP" ]; then
+		echo "--- milter log"; cat "$T/milter.log" 2>/dev/null
+		echo "--- maillog"; cat "$T/maillog" 2>/dev/null
+	fi
+	[ -n "$KEEP" ] && echo "kept $T" || rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+	echo "FAIL: $*"
+	fails=$((fails + 1))
+}
+ok() {
+	echo "ok: $*"
+}
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+# ---- the address table -------------------------------------------------
+cat > "$T/bav.conf" <<'EOF'
+@mail01.example.net	accept:rid=local
+aml_12@filter.example.com	accept:rid=12,cid=1,fwd=info@example.org
+reply_12@news.example.org	alias:aml_12@filter.example.com
+known@news.example.org	accept:rid=7,cid=1
+busy@news.example.org	tempfail
+EOF
+
+# ---- bav-milter --------------------------------------------------------
+"$milter" -s "unix:$T/milter.sock" -c "$T/bav.conf" -L info \
+	-l 127.0.0.2 -u nobody:nogroup -M 666 -p "$T/milter.pid" \
+	> "$T/milter.log" 2>&1 &
+i=0
+while [ ! -S "$T/milter.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+[ -S "$T/milter.sock" ] || { fail "bav-milter did not start"; exit 1; }
+[ "$(stat -c %U "$T/milter.sock")" = nobody ] || fail "socket owner"
+
+# ---- Postfix -----------------------------------------------------------
+mkdir -p "$T/etc" "$T/spool" "$T/data" "$T/out"
+chown postfix "$T/data"
+chmod 1777 "$T/out"
+cat > "$T/deliver.sh" <<EOF
+#!/bin/sh
+# pipe(8): \$1 queue id, \$2 recipient; one file per delivery
+cat > "$T/out/\$2.\$1"
+EOF
+chmod 755 "$T/deliver.sh"
+cat > "$T/etc/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $T/spool
+data_directory = $T/data
+maillog_file = $T/maillog
+maillog_file_prefixes = $T
+myhostname = mx.example.test
+mydomain = example.test
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mydestination =
+local_recipient_maps =
+alias_maps =
+alias_database =
+mynetworks = 127.0.0.0/8
+relay_domains = news.example.org filter.example.com mail01.example.net elsewhere.example
+transport_maps = texthash:$T/etc/transport
+smtpd_milters = unix:$T/milter.sock
+milter_default_action = tempfail
+smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+smtputf8_enable = no
+biff = no
+smtp_dns_support_level = disabled
+bavpipe_destination_recipient_limit = 1
+EOF
+for d in news.example.org filter.example.com mail01.example.net elsewhere.example; do
+	printf '%s\tbavpipe:\n' $d
+done > "$T/etc/transport"
+cat > "$T/etc/master.cf" <<EOF
+127.0.0.1:$port inet n - n - - smtpd
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+smtp      unix  - - n - - smtp
+relay     unix  - - n - - smtp
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+bavpipe   unix  - n n - - pipe
+  flags=q user=nobody argv=$T/deliver.sh \${queue_id} \${recipient}
+EOF
+touch -d "-10 seconds" "$T/etc/main.cf" "$T/etc/master.cf" "$T/etc/transport"
+script -qec "postfix -c $T/etc check" /dev/null > "$T/check.out" 2>&1 ||
+	{ cat "$T/check.out"; fail "postfix check"; exit 1; }
+postfix -c "$T/etc" start > "$T/start.out" 2>&1 < /dev/null ||
+	{ cat "$T/start.out"; fail "postfix start"; exit 1; }
+pf_started=yes
+i=0
+while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; do
+	i=$((i + 1)); [ $i -gt 50 ] && { fail "smtpd not listening"; exit 1; }
+	sleep 0.1
+done
+
+# ---- send --------------------------------------------------------------
+# send NAME [swaks options]: output in $T/NAME.swaks
+send() {
+	n=$1; shift
+	swaks --server 127.0.0.1:$port --helo mx.remote.example \
+		--from sender@remote.example --header "Subject: $n" "$@" \
+		> "$T/$n.swaks" 2>&1
+}
+expect_reply() {	# NAME TEXT
+	if grep -qF -- "$2" "$T/$1.swaks"; then ok "$1: $2"
+	else fail "$1: no '$2' in the SMTP dialogue"; sed 's/^/	/' "$T/$1.swaks"; fi
+}
+
+send known --to known@news.example.org \
+	--add-header "X-AGNMailloop: from=<forged>,rid=99,to=<known@news.example.org>"
+expect_reply known "<-  250 2.0.0 Ok: queued as"
+send alias --to Reply_12@News.Example.org
+expect_reply alias "<-  250 2.0.0 Ok: queued as"
+send unknown --to nobody@news.example.org
+expect_reply unknown "<** 550 5.1.1 No such user"
+send tempfail --to busy@news.example.org
+expect_reply tempfail "<** 400 4.0.0 Please try again later"
+send relay --to someone@elsewhere.example
+expect_reply relay "<-  250 2.0.0 Ok: queued as"
+send loop --to known@news.example.org --add-header "X-AGNLoop: set"
+expect_reply loop "<** 500 5.4.6 Loop detected"
+send local --to nobody@news.example.org --local-interface 127.0.0.2 \
+	--add-header "X-AGNMailloop: from=<app@localhost>,rid=5"
+expect_reply local "<-  250 2.0.0 Ok: queued as"
+
+# ---- what was delivered -------------------------------------------------
+i=0
+while [ "$(ls "$T/out" | wc -l)" -lt 4 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.5
+ls "$T/out" > "$T/delivered"
+[ "$(wc -l < "$T/delivered")" -eq 4 ] ||
+	fail "4 deliveries expected, got: $(tr '\n' ' ' < "$T/delivered")"
+
+# header NAME-OF-FILE-PREFIX: the X-AG* header lines of that delivery
+headers() {
+	f=$(ls "$T/out/$1".* 2>/dev/null | head -1)
+	[ -n "$f" ] || { echo "(not delivered)"; return; }
+	sed -n '/^$/q; /^X-AGN/p' "$f"
+}
+expect_headers() {	# RECIPIENT EXPECTED-LINES
+	got=$(headers "$1")
+	if [ "$got" = "$2" ]; then ok "$1 delivered with: $(echo "$got" | tr '\n' '|')"
+	else fail "$1: headers
+--- got
+$got
+--- want
+$2"; fi
+}
+expect_headers known@news.example.org "X-AGNMailloop: from=<sender@remote.example>,rid=7,cid=1,to=<known@news.example.org>
+X-AGNLoop: set"
+expect_headers Reply_12@News.Example.org "X-AGNMailloop: from=<sender@remote.example>,rid=12,cid=1,fwd=info@example.org,to=<Reply_12@News.Example.org>
+X-AGNLoop: set"
+expect_headers someone@elsewhere.example "X-AGNMailloop: from=<sender@remote.example>,rid=relay,to=<someone@elsewhere.example>
+X-AGNLoop: set"
+expect_headers nobody@news.example.org "X-AGNMailloop: from=<app@localhost>,rid=5"
+for r in busy@news.example.org; do
+	[ -z "$(ls "$T/out/$r".* 2>/dev/null)" ] || fail "$r must not be delivered"
+done
+
+# ---- Postfix's and the milter's logs ------------------------------------
+grep -q 'milter-reject: RCPT from .*: 550 5.1.1 No such user' "$T/maillog" &&
+	ok "maillog: milter-reject 550 5.1.1" || fail "maillog: no milter-reject for the unknown address"
+grep -q 'milter-reject: END-OF-MESSAGE from .*: 5.4.6 Loop detected' "$T/maillog" &&
+	ok "maillog: loop rejected at end of message" || fail "maillog: loop not rejected"
+qid=$(ls "$T/out" | sed -n 's/^known@news.example.org\.//p')
+grep -q "bav-milter\[[0-9]*\]: $qid: c[0-9]*: accepted from localhost\[127.0.0.1\], 1 recipient(s) recorded, 1 incoming X-AGNMailloop removed" "$T/milter.log" &&
+	ok "milter log has queue ID $qid" || fail "milter log: no line with queue ID $qid"
+grep -q "bav-milter\[[0-9]*\]: [0-9A-F]*: c[0-9]*: accepted from .*\[127.0.0.2\], 0 recipient(s) recorded, 0 incoming X-AGNMailloop removed (local client)" "$T/milter.log" &&
+	ok "milter log: local client passed" || fail "milter log: local client"
+
+stop_all
+grep -q 'bav-milter\[[0-9]*\]: stopped' "$T/milter.log" &&
+	ok "bav-milter stopped cleanly on SIGTERM" || fail "no clean stop"
+[ $fails -eq 0 ] && echo "PASS: postfix integration" && exit 0
+exit 1
