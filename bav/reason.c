@@ -155,8 +155,9 @@ static const char *unfold_reply(struct bav_pool *pool, const char *text)
 	return out;
 }
 
-/* Whether the status code alone names an unknown address (5.1.1, and
-   whatever the [status] table maps to userunknown). */
+/* Whether the status code alone points at the address rather than the
+   content: an addressing status (x.1.y), a protocol status (x.5.y), or
+   whatever the [status] table maps to userunknown. */
 static bool status_says_userunknown(struct bav_msg *m, const char *status)
 {
 	const struct bav_rule *rule = NULL;
@@ -164,6 +165,9 @@ static bool status_says_userunknown(struct bav_msg *m, const char *status)
 
 	if (*status == '\0' || strcmp(status + 1, ".0.0") == 0)
 		return false;
+	if (strncmp(status + 1, ".1.", 3) == 0 ||
+	    strncmp(status + 1, ".5.", 3) == 0)
+		return true;
 	reason = bav_rules_status_reason(m->rules, m->opts->rid, status, &rule);
 	return reason != NULL && strcmp(reason, "userunknown") == 0;
 }
