@@ -23,10 +23,11 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
 # clang + its sanitizer runtime: second compiler for the ASan/UBSan build;
 # python3/perl: test scripts and corpus scoring; libsisimai-perl and
 # python3-flufl.bounce: the classifiers t/bench/classify compares with.
+# chromium: t/report/chromium.sh renders the HTML report headless.
 # miltertest, postfix, swaks: t/milter/ (bav-milter under miltertest and
 # behind a private Postfix).
 TEST_PKGS="clang libclang-rt-14-dev valgrind python3 perl
-	libsisimai-perl python3-flufl.bounce
+	libsisimai-perl python3-flufl.bounce chromium
 	miltertest postfix swaks"
 
 pkgs=$BUILD_PKGS

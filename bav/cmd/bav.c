@@ -5,6 +5,8 @@
  * SYNOPSIS
  *	bav classify [options] PATH...|-
  *	bav rules check FILE...
+ *	bav score [options]
+ *	bav report [options]
  *	bav record|show|unblock|store [options] ...
  *	bav version | --version
  *	bav help | --help
@@ -37,6 +39,10 @@ void cmd_usage(FILE *fp)
 	      "                    [--agnuid-licence ID] [--max-size BYTES]"
 	      " PATH...|-\n"
 	      "       bav rules check FILE...\n"
+	      "       bav score [--store URI] [--convert-count N]"
+	      " [--convert-days N] [--fade-days N] ...\n"
+	      "       bav report [--store URI] [--since WHEN]"
+	      " [--format text|csv|json|html] ...\n"
 	      "       bav record [--store URI] [--batch N] [--host NAME]"
 	      " PATH...|-\n"
 	      "       bav show [--store URI] ADDRESS\n"
@@ -80,6 +86,10 @@ int main(int argc, char **argv)
 		return cmd_classify(argc - 1, argv + 1);
 	if (strcmp(cmd, "rules") == 0)
 		return cmd_rules(argc - 1, argv + 1);
+	if (strcmp(cmd, "score") == 0)
+		return cmd_score(argc - 1, argv + 1);
+	if (strcmp(cmd, "report") == 0)
+		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("bav %s\n", BAV_VERSION_STRING);
 		return fflush(stdout) == 0 ? CMD_EX_OK : CMD_EX_IOERR;

@@ -32,6 +32,10 @@
 int cmd_classify(int argc, char **argv);
 /* bav rules check FILE... */
 int cmd_rules(int argc, char **argv);
+/* bav score [options] (cmd_score.c) */
+int cmd_score(int argc, char **argv);
+/* bav report [options] (cmd_report.c) */
+int cmd_report(int argc, char **argv);
 /* Print the usage text to fp. */
 void cmd_usage(FILE *fp);
 
