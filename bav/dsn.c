@@ -60,6 +60,23 @@ static void per_message(struct bav_msg *m, const struct bav_part *b)
 		m->v->ident.envelope_id = bav_pool_strdup(m->pool, envid);
 }
 
+/* First class 4/5 code of text other than not. */
+static bool other_code(const char *text, const char *not, char out[16])
+{
+	const char *p = text, *end = text + strlen(text);
+
+	while (p < end && bav_status_find_failure(p, (size_t)(end - p), out)) {
+		const char *at = strstr(p, out);
+
+		if (strcmp(out, not) != 0 && strcmp(out + 1, ".4.7") != 0)
+			return true;
+		if (at == NULL)
+			break;
+		p = at + strlen(out);
+	}
+	return false;
+}
+
 static void per_recipient(struct bav_msg *m, const struct bav_part *b)
 {
 	const char *fr = bav_part_header(b, "Final-Recipient");
@@ -119,6 +136,60 @@ static void per_recipient(struct bav_msg *m, const struct bav_part *b)
 			r->status = bav_pool_strdup(m->pool, st);
 	}
 	r->replycode = bav_replycode_find(r->diagnostic, strlen(r->diagnostic));
+	/* x.4.7, the queue time ran out: the code of the last attempt, when
+	   the diagnostic or the notice names it, says more */
+	if (strlen(r->status) == 5 && strcmp(r->status + 1, ".4.7") == 0) {
+		const char *ctx;
+
+		if (other_code(r->diagnostic, r->status, st) ||
+		    ((ctx = bav_heur_context(m, r->recipient)) != NULL &&
+		     other_code(ctx, r->status, st)))
+			r->status = bav_pool_strdup(m->pool, st);
+	}
+}
+
+/* Does the line start with a field name and a colon? */
+static bool field_line(const char *s, const char *le)
+{
+	const char *p = s;
+
+	while (p < le && (isalnum((unsigned char)*p) || *p == '-'))
+		p++;
+	return p > s && p < le && *p == ':';
+}
+
+/* The group with continuation lines that lost their leading blank
+   (a Diagnostic-Code folded without indentation, as MessageLabs does)
+   indented again, so that they stay part of their field. */
+static const char *unfold_bare(struct bav_pool *pool, const char *s,
+			       size_t len, size_t *len_r)
+{
+	const char *p = s, *end = s + len;
+	struct bav_buf b = { 0 };
+	bool changed = false;
+	char *out;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl == NULL ? end : nl + 1;
+
+		if (p > s && *p != ' ' && *p != '\t' && *p != '\n' &&
+		    *p != '\r' && !field_line(p, le)) {
+			bav_buf_putc(&b, ' ');
+			changed = true;
+		}
+		bav_buf_append(&b, p, (size_t)(le - p));
+		p = le;
+	}
+	if (!changed) {
+		bav_buf_free(&b);
+		*len_r = len;
+		return s;
+	}
+	out = bav_pool_strndup(pool, b.data, b.len);
+	*len_r = b.len;
+	bav_buf_free(&b);
+	return out;
 }
 
 int bav_dsn_parse(struct bav_msg *m, struct bav_part *dsn)
@@ -169,9 +240,15 @@ int bav_dsn_parse(struct bav_msg *m, struct bav_part *dsn)
 			}
 		}
 		b = bav_pool_alloc(m->pool, sizeof(*b));
-		if (bav_mime_parse_headers(m->pool, m->limits, s,
-					   (size_t)(bend - s), b, &error) < 0)
-			return groups;
+		{
+			size_t gl;
+			const char *g = unfold_bare(m->pool, s,
+						    (size_t)(bend - s), &gl);
+
+			if (bav_mime_parse_headers(m->pool, m->limits, g, gl,
+						   b, &error) < 0)
+				return groups;
+		}
 		if (is_rcpt_block(b)) {
 			per_recipient(m, b);
 			groups++;
