@@ -99,6 +99,8 @@ struct bav_store_opts {
 	const char *password_file;
 	/* apply missing migrations at open (else an old schema is refused) */
 	bool migrate;
+	/* skip the schema version check (inspection and repair only) */
+	bool any_version;
 	/* SQLite busy timeout and MariaDB innodb_lock_wait_timeout,
 	   milliseconds (MariaDB rounds up to seconds); 0: 5000 */
 	unsigned int lock_timeout_ms;

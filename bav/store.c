@@ -288,7 +288,7 @@ int bav_store_open(const char *uri, const struct bav_store_opts *opts,
 		free(password);
 	}
 	bav_store_uri_free(&u);
-	if (ret == BAV_OK)
+	if (ret == BAV_OK && !opts->any_version)
 		ret = check_schema(store, opts->migrate);
 	if (ret < 0) {
 		*error_r = bav_xstrdup(errtext(store));

@@ -24,10 +24,13 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
 # python3/perl: test scripts and corpus scoring; libsisimai-perl and
 # python3-flufl.bounce: the classifiers t/bench/classify compares with.
 # chromium: t/report/chromium.sh renders the HTML report headless.
+# mariadb-server: t/store/mariadb.sh and t/bench/store start a private
+# mariadbd on 127.0.0.1.
 # miltertest, postfix, swaks: t/milter/ (bav-milter under miltertest and
 # behind a private Postfix).
 TEST_PKGS="clang libclang-rt-14-dev valgrind python3 perl
 	libsisimai-perl python3-flufl.bounce chromium
+	mariadb-server
 	miltertest postfix swaks"
 
 pkgs=$BUILD_PKGS

@@ -38,12 +38,32 @@ int store_cmd_exit(int err)
 	}
 }
 
+static int open_opts(const char *uri, const struct bav_store_opts *opts,
+		     struct bav_store **store_r);
+
 int store_cmd_open(const char *uri, const char *password_file, bool migrate,
 		   struct bav_store **store_r)
 {
 	struct bav_store_opts opts = {
 		.password_file = password_file, .migrate = migrate,
 	};
+
+	return open_opts(uri, &opts, store_r);
+}
+
+int store_cmd_open_any(const char *uri, const char *password_file,
+		       struct bav_store **store_r)
+{
+	struct bav_store_opts opts = {
+		.password_file = password_file, .any_version = true,
+	};
+
+	return open_opts(uri, &opts, store_r);
+}
+
+static int open_opts(const char *uri, const struct bav_store_opts *opts,
+		     struct bav_store **store_r)
+{
 	char *error = NULL;
 	int ret;
 
@@ -55,7 +75,7 @@ int store_cmd_open(const char *uri, const char *password_file, bool migrate,
 			"BAV_STORE\n");
 		return CMD_EX_USAGE;
 	}
-	ret = bav_store_open(uri, &opts, store_r, &error);
+	ret = bav_store_open(uri, opts, store_r, &error);
 	if (ret < 0) {
 		fprintf(stderr, "bav: %s\n", error != NULL ? error :
 			"cannot open the store");
@@ -136,7 +156,7 @@ int cmd_store(int argc, char **argv)
 	}
 	if (optind < argc && strcmp(argv[optind], "query") == 0 &&
 	    optind + 1 < argc) {
-		ret = store_cmd_open(uri, pwfile, false, &store);
+		ret = store_cmd_open_any(uri, pwfile, &store);
 		if (ret != 0)
 			return ret;
 		ret = query(store, argc - optind - 1, argv + optind + 1);

@@ -23,6 +23,9 @@ int cmd_store(int argc, char **argv);
    64 no URI) or 0 with *store_r set. */
 int store_cmd_open(const char *uri, const char *password_file, bool migrate,
 		   struct bav_store **store_r);
+/* The same with any schema version (bav store query). */
+int store_cmd_open_any(const char *uri, const char *password_file,
+		       struct bav_store **store_r);
 /* Exit status for a bav_err from the store (75, 78 or 1). */
 int store_cmd_exit(int err);
 
