@@ -7,13 +7,26 @@
  *	bool bav_reason_is_hard(const char *reason, const char *status)
  * DESCRIPTION
  *	The reason comes from the diagnostic text and the status code
- *	together: first the [reason NAME] rules over the diagnostic (so a
- *	5.1.1 whose text speaks of a rate limit is not "userunknown"), then
- *	the [status] table, then the action (delayed: expired) and finally
- *	"onhold" (a status but no explanation) or "undefined". A result
- *	without a status gets the reason's x.0.9yy pseudo status. Hard means
- *	a permanent address-level failure (DESIGN.md); detail is OpenEMM's
- *	qualification of the status (detail.c).
+ *	together, in this order:
+ *	  1. a DSN field Status without a Diagnostic-Code, when the notice
+ *	     prose stands in for it: the [status] table, except for x.4.7
+ *	     (expired), which the prose may explain;
+ *	  2. the [reason NAME] rules over the diagnostic (so a 5.1.1 whose
+ *	     text speaks of a rate limit is not "userunknown"). The text is
+ *	     read with a multi-line reply unfolded ("550-5.7.1 ... 550
+ *	     5.7.1 ...") and with Amazon SES's category wrapper removed;
+ *	  3. a delay (Action: delayed, or a text delay notice) without a
+ *	     cause more specific than a transient local one: "expired";
+ *	  4. the [status] table; 5. "onhold" (a status but no explanation)
+ *	     or "undefined".
+ *	Then the SMTP phase named in the text refines it: user unknown
+ *	after DATA is "filtered" unless the status points at the address or
+ *	the protocol (x.1.y, x.5.y); unknown user or host after MAIL FROM is
+ *	"rejected"; an unexplained refusal at connect/EHLO is "blocked". A
+ *	size refusal follows x.2.3 (exceedlimit) or x.3.4 (mesgtoobig).
+ *	A result without a status gets the reason's x.0.9yy pseudo status.
+ *	Hard means a permanent address-level failure (DESIGN.md); detail is
+ *	OpenEMM's qualification of the status (detail.c).
  * DIAGNOSTICS
  *	none.
  */
