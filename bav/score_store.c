@@ -280,9 +280,11 @@ static int note_run(struct bav_store *store, long long now,
 	const struct bav_store_param p[] = { INT(now), INT(now) };
 	int ret;
 
-	ret = bav_store_exec(store, "UPDATE bav_meta SET ivalue = ?, changed"
-		" = ? WHERE name = 'score.last_run'", p, 2, NULL, NULL, error_r);
-	if (ret == 0 && bav_store_changes(store) == 0)
+	/* not UPDATE-then-INSERT: MariaDB counts a row updated to the
+	   same values as unchanged */
+	ret = bav_store_exec(store, "DELETE FROM bav_meta WHERE name ="
+		" 'score.last_run'", NULL, 0, NULL, NULL, error_r);
+	if (ret == 0)
 		ret = bav_store_exec(store, "INSERT INTO bav_meta (name, ivalue,"
 			" changed) VALUES ('score.last_run', ?, ?)", p, 2, NULL,
 			NULL, error_r);
