@@ -353,13 +353,57 @@ static bool mentions_other(struct bav_msg *m, const char *s, const char *le,
 	return false;
 }
 
+/* Sendmail's session transcript: what was said about a recipient
+   stands before and on the line that names it ("While talking to h:",
+   ">>> DATA", "<<< 550 ...", then "554 <a>... ..."), so its block runs
+   from the line after the previous recipient's (or the last "While
+   talking to") through its own last line. NULL when rcpt is not named
+   in a transcript. */
+static const char *transcript_block(struct bav_msg *m, const char *rcpt)
+{
+	const char *end = m->notice + m->notice_len;
+	const char *s = bav_memcasemem(m->notice, m->notice_len,
+				       "----- transcript of session follows");
+	const char *start, *last = NULL;
+
+	if (s == NULL)
+		return NULL;
+	s = memchr(s, '\n', (size_t)(end - s));
+	if (s == NULL)
+		return NULL;
+	start = ++s;
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *le = nl == NULL ? end : nl;
+		const char *next = nl == NULL ? end : nl + 1;
+
+		if (bav_memcasemem(s, (size_t)(le - s), rcpt) != NULL) {
+			last = next;
+		} else if (mentions_other(m, s, le, rcpt) ||
+			   bav_str_begins_ci(s, "while talking to")) {
+			if (last != NULL)
+				break;
+			if (bav_str_begins_ci(s, "while talking to"))
+				start = s;
+			else
+				start = next;
+		}
+		s = next;
+	}
+	if (last == NULL)
+		return NULL;
+	return bav_str_squeeze(m->pool, start, (size_t)(last - start));
+}
+
 const char *bav_heur_context(struct bav_msg *m, const char *rcpt)
 {
 	const char *s = m->notice, *end = m->notice + m->notice_len;
-	const char *start = NULL;
+	const char *start = NULL, *t;
 
 	if (*rcpt == '\0' || m->notice_len == 0)
 		return "";
+	if ((t = transcript_block(m, rcpt)) != NULL)
+		return t;
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
 		const char *le = nl == NULL ? end : nl;
