@@ -207,6 +207,19 @@ static const char *unwrap_ses(struct bav_pool *pool, const char *text)
 	return bav_pool_strndup(pool, q + 1, (size_t)(end - q - 1));
 }
 
+/* Whether the text states outright that the domain has no such account
+   ("This user doesn't have a example.com account"): that is no filter
+   talking, whatever the SMTP phase. */
+static bool names_missing_account(const char *text)
+{
+	const char *p = bav_strcasestr(text, "n't have a");
+
+	if (p == NULL)
+		p = bav_strcasestr(text, "not have a");
+	return p != NULL && bav_strcasestr(p, " account") != NULL &&
+	       bav_strcasestr(p, " account") - p < 80;
+}
+
 static bool is_pseudo(const char *status)
 {
 	return strlen(status) == 7 && strncmp(status + 1, ".0.9", 4) == 0;
@@ -299,7 +312,8 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 			cmd = smtp_command(context);
 		}
 		if (strcmp(reason, "userunknown") == 0 && cmd == CMD_DATA &&
-		    !status_says_userunknown(m, r->status)) {
+		    !status_says_userunknown(m, r->status) &&
+		    !names_missing_account(r->diagnostic)) {
 			reason = "filtered";	/* refused after the content */
 			r->rule = "builtin:data-phase";
 		} else if ((strcmp(reason, "onhold") == 0 ||
