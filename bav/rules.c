@@ -519,6 +519,7 @@ void bav_rules_free(struct bav_rules **rulesp)
 			pcre2_code_free(rules->tables[t].v[i].re);
 			pcre2_code_free(rules->tables[t].v[i].jit);
 		}
+		bav_rules_prefilter_free(&rules->tables[t]);
 		free(rules->tables[t].v);
 	}
 	pcre2_match_context_free(rules->mctx);
@@ -551,6 +552,8 @@ static void rules_finish(struct bav_rules *rules)
 		for (i = 0; i < t->n && t->v[i].pub.rid != NULL; i++)
 			;
 		t->nrid = i;
+		if (t < rules->tables + BAV_RULE_SECTION_COUNT && t->n > 0)
+			bav_rules_prefilter_build(rules->pool, t);
 	}
 }
 

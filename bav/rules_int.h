@@ -43,6 +43,24 @@ struct rule_entry {
 	int code;		/* [detail]: numeric code (511) */
 	int detail;		/* [detail]: detail code */
 	size_t code_len;	/* [status]: strlen(pub.pattern) */
+	bool filtered;		/* tried only when the prefilter says so */
+};
+
+/* Literal prefilter of a regex table (rules_prefilter.c). */
+#define RULES_PF_BUCKETS 4096	/* hash of a literal's first 3 bytes */
+
+struct rules_lit {
+	const char *s;		/* lower case, pool-owned */
+	unsigned int len;
+	unsigned int next;	/* next literal of the bucket + 1; 0: none */
+	unsigned int first, count;	/* its entries[first..first+count) */
+};
+
+struct rules_prefilter {
+	struct rules_lit *lits;
+	unsigned int nlits;
+	unsigned int *entries;	/* table indexes of the rules, per literal */
+	unsigned int buckets[RULES_PF_BUCKETS];	/* first literal + 1 */
 };
 
 struct rule_table {
@@ -52,6 +70,7 @@ struct rule_table {
 	unsigned int nrid;	/* v[0..nrid) have pub.rid != NULL */
 	unsigned int calls;	/* lookups so far (atomic) */
 	unsigned int jitted;	/* 1 once every entry has jit (atomic) */
+	struct rules_prefilter *pf;	/* regex sections only, or NULL */
 };
 
 struct bav_rules {
@@ -66,5 +85,14 @@ struct bav_rules {
 bool bav_rules_entry_match(const struct bav_rules *rules,
 			   const struct rule_entry *e, pcre2_match_data *md,
 			   const char *text, size_t len);
+
+/* Build t->pf for the (sorted) entries of t; literals go to pool. */
+void bav_rules_prefilter_build(struct bav_pool *pool, struct rule_table *t);
+/* Release t->pf. */
+void bav_rules_prefilter_free(struct rule_table *t);
+/* Set in cand (t->n bits) the entries that may match text[0..len); false:
+   the text can't be filtered, every entry is a candidate. */
+bool bav_rules_prefilter_scan(const struct rule_table *t, const char *text,
+			      size_t len, uint64_t *cand);
 
 #endif

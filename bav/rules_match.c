@@ -29,6 +29,10 @@
  *	concurrent lookups from any number of threads are safe. A match
  *	limit, depth limit or JIT stack overflow counts as no match.
  *
+ *	Regex sections are matched through a literal prefilter
+ *	(rules_prefilter.c): a rule none of whose required literals occurs
+ *	in the text is not tried, which changes nothing but the time.
+ *
  *	Returned rules and strings are owned by the rule set.
  * DIAGNOSTICS
  *	NULL / -1 when nothing matches. Never exits.
@@ -101,6 +105,14 @@ static pcre2_match_data *md_new(void)
 	return md;
 }
 
+/* Is entry i of t a candidate for the text? */
+static inline bool candidate(const struct rule_table *t, const uint64_t *cand,
+			     unsigned int i)
+{
+	return cand == NULL || !t->v[i].filtered ||
+	       (cand[i / 64] >> (i % 64) & 1) != 0;
+}
+
 const struct bav_rule *bav_rules_match(const struct bav_rules *rules,
 				       enum bav_rule_section section,
 				       const char *rid, const char *text,
@@ -108,6 +120,7 @@ const struct bav_rule *bav_rules_match(const struct bav_rules *rules,
 {
 	const struct rule_table *t;
 	const struct rule_entry *e, *found = NULL;
+	uint64_t cand_stack[8], *cand = NULL;
 	pcre2_match_data *md;
 	unsigned int i;
 
@@ -118,15 +131,29 @@ const struct bav_rule *bav_rules_match(const struct bav_rules *rules,
 		return NULL;
 	if (text == NULL)
 		text = "", len = 0;
+	if (t->pf != NULL) {
+		/* @UNSAFE: one bit per entry */
+		cand = t->n <= 64 * 8 ? cand_stack :
+		       bav_xcalloc((t->n + 63) / 64, sizeof(*cand));
+		if (!bav_rules_prefilter_scan(t, text, len, cand)) {
+			if (cand != cand_stack)
+				free(cand);
+			cand = NULL;
+		}
+	}
 	md = md_new();
 	for (i = rid != NULL ? 0 : t->nrid; i < t->n && found == NULL; i++) {
 		e = &t->v[i];
 		if (i < t->nrid && strcmp(e->pub.rid, rid) != 0)
 			continue;
+		if (!candidate(t, cand, i))
+			continue;
 		if (bav_rules_entry_match(rules, e, md, text, len))
 			found = e;
 	}
 	pcre2_match_data_free(md);
+	if (cand != NULL && cand != cand_stack)
+		free(cand);
 	return found != NULL ? &found->pub : NULL;
 }
 

@@ -3,7 +3,8 @@
  * test_rules.c - unit tests of the rule engine (rules.c, rules_match.c):
  * legacy format, extended sections, precedence, rid overrides,
  * continuation lines, errors with file:line, lint, match limits, binary
- * input, the compiled-in defaults and concurrent lookups.
+ * input, the literal prefilter, the compiled-in defaults and concurrent
+ * lookups.
  */
 #include "bav_private.h"
 #include "test_common.h"
@@ -585,6 +586,132 @@ static void test_binary_input(void)
 	test_end();
 }
 
+/* The literal prefilter (rules_prefilter.c) never hides a match. */
+static void test_prefilter(void)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		const char *id;
+	} cases[] = {
+		/* file order wins, wherever the literals are */
+		{ T("mailbox full, user unknown"), "p:2" },
+		{ T("user unknown, mailbox full"), "p:2" },
+		{ T("MAILBOX IS OVER QUOTA"), "p:3" },
+		{ T("exceed message size"), "p:4" },
+		{ T("Exceeds The Message Size"), "p:4" },
+		{ T("smtp; 550 5.7.1 listed at dnsbl"), "p:5" },
+		{ T("not listed at all"), NULL },
+		{ T("rfc5322 header"), "p:6" },
+		{ T("rfc 5322"), "p:6" },
+		{ T("aaxxbb aaxxbb"), "p:7" },
+		{ T("zq"), "p:8" },
+		{ T("5.7.25"), "p:9" },
+		{ T("5x7y25"), NULL },
+		/* U+212A KELVIN SIGN is 'k', U+017F LONG S is 's' */
+		{ T("\xe2\x84\xaa""elvin"), "p:10" },
+		{ T("u\xc5\xbf""er unknown"), "p:2" },
+		/* literals at either end, around NUL */
+		{ T("kelvin"), "p:10" },
+		{ T("\0kelvin\0"), "p:10" },
+		{ T("kelvi"), NULL },
+		{ T("we will retry"), "p:11" },
+		{ T("will continue to try"), "p:11" },
+		{ T("wILL  try"), NULL },
+		{ "", 0, NULL },
+	};
+	struct bav_rules *rules;
+	unsigned int i;
+
+	test_begin("rules prefilter keeps first-match semantics");
+	rules = load("p", "[hard]\n"
+		     "(mailbox|user) (is )?(full|unknown)\n"
+		     "over ?quota\n"
+		     "exceeds? (the )?(maximum )?message size\n"
+		     "(?<!not )\\blisted (in|on|at) \\S*dnsbl\n"
+		     "rfc ?5322\n"
+		     "(aa)xx(bb) \\1xx\\2\n"
+		     "(?-i)zq\n"
+		     "\\b5\\.7\\.25\\b\n"
+		     "kelvin\n"
+		     "\\bwill (continue to )?(retry|try)\\b\n");
+	test_assert(rules != NULL);
+	for (i = 0; rules != NULL && i < sizeof(cases) / sizeof(*cases); i++)
+		test_assert_idx(streq(match_id(rules, BAV_RULE_HARD, NULL,
+					       cases[i].text, cases[i].len,
+					       NULL), cases[i].id), i);
+	bav_rules_free(&rules);
+	test_end();
+}
+
+#define ARRAY_N(a) (sizeof(a) / sizeof(*(a)))
+
+/* Random patterns and texts: each pattern in [hard] (prefiltered) and
+   behind "(?i)" in [soft] (never filtered) must agree. */
+static void test_prefilter_random(void)
+{
+	static const char *const atoms[] = {
+		"a", "b", "k", "s", " ", "ab", "abc", "bca", "kas", "user",
+		"[ab]", ".", "\\b", "\\s", "\\.", "\\w", "^", "$", "x",
+		"(?:ab|ba)", "(abc|k)", "(?=a)", "(?<!b)",
+	};
+	static const char *const quants[] = {
+		"", "", "", "?", "*", "+", "{1,2}", "{0,1}", "{2}", "??",
+	};
+	static const char *const pieces[] = {
+		"a", "A", "b", "B", "c", " ", ".", "k", "K", "s", "S",
+		"\xe2\x84\xaa", "\xc5\xbf", "user", "abc", "BCA", "kas", "x",
+		"\xc3\xa4", "\xff", "\n", "\xe2\x84\xaa""as", "u\xc5\xbf""er",
+	};
+	unsigned int seed = 12345, iter, bad = 0, j, n;
+	char pattern[256], text[256], rulefile[600], *error = NULL;
+
+	test_begin("rules prefilter agrees with plain matching (random)");
+	for (iter = 0; iter < 10000; iter++) {
+		struct bav_rules *rules;
+		size_t plen = 0, tlen = 0;
+
+		n = 1 + rand_r(&seed) % 6;
+		for (j = 0; j < n; j++) {
+			const char *a = atoms[rand_r(&seed) % ARRAY_N(atoms)];
+			const char *q = quants[rand_r(&seed) % ARRAY_N(quants)];
+
+			if (j > 0 && rand_r(&seed) % 5 == 0)
+				pattern[plen++] = '|';
+			plen += (size_t)snprintf(pattern + plen,
+						 sizeof(pattern) - plen,
+						 "%s%s", a, q);
+		}
+		n = rand_r(&seed) % 12;
+		for (j = 0; j < n; j++) {
+			const char *p = pieces[rand_r(&seed) % ARRAY_N(pieces)];
+
+			if (tlen + strlen(p) < sizeof(text)) {
+				memcpy(text + tlen, p, strlen(p));
+				tlen += strlen(p);
+			}
+		}
+		/* (?:) keeps blanks at either end in the rule file */
+		snprintf(rulefile, sizeof(rulefile),
+			 "[hard]\n(?:%s)\n[soft]\n(?i)(?:%s)\n", pattern,
+			 pattern);
+		if (bav_rules_load_string("r", rulefile, false, &rules,
+					  &error) != 0) {
+			free(error);	/* not a valid regex: fine */
+			continue;
+		}
+		if ((match_id(rules, BAV_RULE_HARD, NULL, text, tlen,
+			      NULL) != NULL) !=
+		    (match_id(rules, BAV_RULE_SOFT, NULL, text, tlen,
+			      NULL) != NULL) && bad++ < 5)
+			fprintf(stderr, "prefilter differs: /%s/ on \"%.*s\"\n",
+				pattern, (int)tlen, text);
+		bav_rules_free(&rules);
+	}
+	test_assert(bad == 0);
+	test_end();
+}
+
 static void test_default(void)
 {
 	static const struct {
@@ -701,6 +828,8 @@ int main(void)
 		test_check,
 		test_match_limit,
 		test_binary_input,
+		test_prefilter,
+		test_prefilter_random,
 		test_default,
 		test_threads,
 		NULL
