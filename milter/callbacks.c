@@ -54,6 +54,8 @@ struct conn {
 	struct bav_addrtable *table;
 	unsigned long id;
 	bool local;
+	bool loop;		/* X-AGNLoop seen in this message */
+	unsigned long nr;	/* SMFIP_NR_* steps negotiated: no reply */
 	char client[320];	/* "name[addr]", sanitized */
 	char qid[32];		/* queue ID once the MTA told us, or "" */
 	/* transaction */
@@ -81,6 +83,14 @@ static void txn_reset(struct conn *c)
 	c->nheaders = 0;
 	c->rcpt_count = 0;
 	c->mailloop_headers = 0;
+	c->loop = false;
+}
+
+/* The reply of a step that always continues: none when the MTA agreed
+   to expect none (SMFIP_NR_*). */
+static sfsistat cont(const struct conn *c, unsigned long nr_flag)
+{
+	return (c->nr & nr_flag) != 0 ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /* "QUEUEID: cN" once the MTA told us the queue ID, else "NOQUEUE: cN";
@@ -106,21 +116,54 @@ static void put_value(struct bav_buf *b, const char *s)
 		bav_buf_putc(b, *s == ',' ? '_' : *s);
 }
 
+/* Ask the MTA to skip what bav-milter never looks at (HELO, DATA, body,
+   unknown commands) and not to wait for replies to MAIL, each header and
+   end-of-header: one round trip per header less. Both are optional for
+   the MTA; whatever it grants is remembered per connection. */
+static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0,
+			       unsigned long f1, unsigned long f2,
+			       unsigned long f3, unsigned long *pf0,
+			       unsigned long *pf1, unsigned long *pf2,
+			       unsigned long *pf3)
+{
+	const unsigned long skip = SMFIP_NOHELO | SMFIP_NOBODY |
+				   SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	const unsigned long nr = SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_EOH;
+	struct conn *c = bav_xcalloc(1, sizeof(*c));
+
+	(void)f2;
+	(void)f3;
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
+	*pf1 = f1 & (skip | nr);
+	*pf2 = *pf3 = 0;
+	c->nr = *pf1 & nr;
+	smfi_setpriv(ctx, c);
+	return SMFIS_CONTINUE;
+}
+
 static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname,
 			     _SOCK_ADDR *hostaddr)
 {
-	struct conn *c = bav_xcalloc(1, sizeof(*c));
+	struct conn *c = smfi_getpriv(ctx);
 	char addr[64], host[256];
 
+	if (c == NULL) {	/* an MTA without option negotiation */
+		c = bav_xcalloc(1, sizeof(*c));
+		smfi_setpriv(ctx, c);
+	}
 	c->id = __atomic_add_fetch(&conn_serial, 1, __ATOMIC_RELAXED);
-	c->table = table_get();
 	c->local = netlist_match(settings.local, hostaddr);
 	snprintf(c->client, sizeof(c->client), "%s[%s]",
 		 log_sanitize(host, sizeof(host), hostname),
 		 sockaddr_text(hostaddr, addr, sizeof(addr)));
-	smfi_setpriv(ctx, c);
-	log_msg(LOG_L_VERBOSE, "c%lu: connect from %s%s", c->id, c->client,
-		c->local ? " (local, passed untouched)" : "");
+	/* local: the MTA stops calling us for this connection */
+	if (c->local) {
+		log_msg(LOG_L_INFO, "c%lu: connect from %s: local client, "
+			"passed untouched", c->id, c->client);
+		return SMFIS_ACCEPT;
+	}
+	log_msg(LOG_L_VERBOSE, "c%lu: connect from %s", c->id, c->client);
+	c->table = table_get();
 	return SMFIS_CONTINUE;
 }
 
@@ -134,7 +177,7 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
 	c->sender = bav_xstrdup(argv[0] != NULL ? argv[0] : "<>");
 	bav_buf_append(&c->info, "from=", 5);
 	put_value(&c->info, c->sender);
-	return SMFIS_CONTINUE;
+	return cont(c, SMFIP_NR_MAIL);
 }
 
 /* Record an accepted recipient in the header value(s). */
@@ -202,7 +245,7 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 
 	if (c == NULL || c->sender == NULL || argv[0] == NULL)
 		return SMFIS_TEMPFAIL;
-	if (c->local)
+	if (c->local || c->table == NULL)
 		return SMFIS_CONTINUE;
 	bav_addrtable_lookup(c->table, argv[0], &r);
 	if (r.verb == BAV_ADDR_REJECT)
@@ -228,35 +271,26 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = smfi_getpriv(ctx);
-	char tag[64], from[LOG_ADDR_MAX], reply[32];
 
 	(void)value;
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
-	if (c->local)
-		return SMFIS_CONTINUE;
-	if (strcasecmp(name, "X-AGNLoop") == 0) {
-		sfsistat ret = refuse(ctx, "500", "5.4.6", "Loop detected",
-				      reply, sizeof(reply));
-
-		log_msg(LOG_L_WARNING, "%s: %sloop detected (X-AGNLoop), "
-			"from=%s client=%s%s", conn_tag(ctx, c, tag, sizeof(tag)),
-			settings.mode == MODE_LOGONLY ? "log-only: " : "",
-			log_sanitize(from, sizeof(from), c->sender), c->client,
-			reply);
-		return ret;
-	}
-	if (strcasecmp(name, "X-AGNMailloop") == 0)
+	/* refused at end of message: the same SMTP reply (after DATA) and
+	   no reply to wait for per header */
+	if (strcasecmp(name, "X-AGNLoop") == 0)
+		c->loop = true;
+	else if (strcasecmp(name, "X-AGNMailloop") == 0)
 		c->mailloop_headers++;
-	return SMFIS_CONTINUE;
+	return cont(c, SMFIP_NR_HDR);
 }
 
 /* Only so the MTA doesn't skip end-of-header: miltertest (2.11)
    stops when a filter negotiates SMFIP_NOEOH. */
 static sfsistat mlfi_eoh(SMFICTX *ctx)
 {
-	(void)ctx;
-	return SMFIS_CONTINUE;
+	struct conn *c = smfi_getpriv(ctx);
+
+	return c == NULL ? SMFIS_TEMPFAIL : cont(c, SMFIP_NR_EOH);
 }
 
 static sfsistat mlfi_eom(SMFICTX *ctx)
@@ -267,6 +301,22 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
+	if (c->loop) {
+		char from[LOG_ADDR_MAX], reply[32];
+		sfsistat ret = refuse(ctx, "500", "5.4.6", "Loop detected",
+				      reply, sizeof(reply));
+
+		log_msg(LOG_L_WARNING, "%s: %sloop detected (X-AGNLoop), "
+			"from=%s client=%s%s", conn_tag(ctx, c, tag, sizeof(tag)),
+			settings.mode == MODE_LOGONLY ? "log-only: " : "",
+			log_sanitize(from, sizeof(from), c->sender), c->client,
+			reply);
+		if (ret != SMFIS_CONTINUE) {
+			txn_reset(c);
+			c->qid[0] = '\0';
+			return ret;
+		}
+	}
 	/* delete from the last one so the indexes stay valid */
 	for (i = c->mailloop_headers; i > 0; i--)
 		smfi_chgheader(ctx, "X-AGNMailloop", (int)i, NULL);
@@ -326,4 +376,5 @@ struct smfiDesc bav_milter_desc = {
 	.xxfi_eom = mlfi_eom,
 	.xxfi_abort = mlfi_abort,
 	.xxfi_close = mlfi_close,
+	.xxfi_negotiate = mlfi_negotiate,
 };

@@ -14,11 +14,14 @@ function start(...)
 		       "-r", "1", "-p", TMP .. "/pid", ...)
 end
 
-function open(host, ip)
+-- want: SMFIR_CONTINUE (default), or SMFIR_ACCEPT for a local client
+-- (the MTA then stops calling the filter for this connection)
+function open(host, ip, want)
 	local conn = mt.connect(SOCK, 100, 0.05)
 	check(conn ~= nil, "connect to the filter")
 	check(mt.conninfo(conn, host, ip) == nil, "conninfo")
-	check(mt.getreply(conn) == SMFIR_CONTINUE, "connect: continue")
+	check(mt.getreply(conn) == (want or SMFIR_CONTINUE), "connect " ..
+	      ip .. ": reply " .. tostring(mt.getreply(conn)))
 	return conn
 end
 
@@ -43,11 +46,17 @@ end
 
 -- end of headers, end of message (bav-milter negotiates no body, and
 -- miltertest stops when a script sends a step the filter declined)
-function finish(conn)
+-- want: nil (continue/accept) or SMFIR_REPLYCODE (refused at eom)
+function finish(conn, want)
 	check(mt.eoh(conn) == nil, "eoh")
 	check(mt.eom(conn) == nil, "eom")
-	check(mt.getreply(conn) == SMFIR_CONTINUE or
-	      mt.getreply(conn) == SMFIR_ACCEPT, "eom: continue")
+	if want then
+		check(mt.getreply(conn) == want, "eom: reply " ..
+		      tostring(mt.getreply(conn)))
+	else
+		check(mt.getreply(conn) == SMFIR_CONTINUE or
+		      mt.getreply(conn) == SMFIR_ACCEPT, "eom: continue")
+	end
 end
 
 function added(conn, name, value)

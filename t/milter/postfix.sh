@@ -236,7 +236,7 @@ grep -q 'milter-reject: END-OF-MESSAGE from .*: 5.4.6 Loop detected' "$T/maillog
 qid=$(ls "$T/out" | sed -n 's/^known@news.example.org\.//p')
 grep -q "bav-milter\[[0-9]*\]: $qid: c[0-9]*: accepted from localhost\[127.0.0.1\], 1 recipient(s) recorded, 1 incoming X-AGNMailloop removed" "$T/milter.log" &&
 	ok "milter log has queue ID $qid" || fail "milter log: no line with queue ID $qid"
-grep -q "bav-milter\[[0-9]*\]: [0-9A-F]*: c[0-9]*: accepted from .*\[127.0.0.2\], 0 recipient(s) recorded, 0 incoming X-AGNMailloop removed (local client)" "$T/milter.log" &&
+grep -q "bav-milter\[[0-9]*\]: c[0-9]*: connect from .*\[127.0.0.2\]: local client, passed untouched" "$T/milter.log" &&
 	ok "milter log: local client passed" || fail "milter log: local client"
 
 stop_all
