@@ -7,8 +7,10 @@
  * DESCRIPTION
  *	Recognises an Abuse Reporting Format report (multipart/report with
  *	report-type=feedback-report, or any message/feedback-report part)
- *	and the Microsoft JMRP style complaint (an attached original with
- *	X-HmXmrOriginalRecipient). Adds one result per complained-about
+ *	the Microsoft JMRP style complaint (an attached original with
+ *	X-HmXmrOriginalRecipient) and Apple Mail's unsubscribe mail
+ *	(X-Apple-Unsubscribe: true; feedback type opt-out, the sender is
+ *	the recipient who opts out). Adds one result per complained-about
  *	recipient (Original-Rcpt-To, Removal-Recipient, else the To: of the
  *	returned original) with reason "feedback" and the feedback type.
  * DIAGNOSTICS
@@ -112,6 +114,19 @@ bool bav_arf_detect(struct bav_msg *m)
 			char *a = bav_addr_extract(m->pool, v);
 
 			add_feedback(m, a, "abuse", "builtin:jmrp");
+			return true;
+		}
+	}
+	/* Apple Mail's one-click unsubscribe: a mail from the recipient
+	   that carries X-Apple-Unsubscribe: true, an opt-out request */
+	{
+		const char *v = bav_part_header(m->root, "X-Apple-Unsubscribe");
+
+		if (v != NULL && strncasecmp(bav_str_trim(bav_pool_strdup(
+						     m->pool, v)), "true", 4) == 0 &&
+		    *m->from != '\0') {
+			add_feedback(m, m->from, "opt-out",
+				     "builtin:apple-unsubscribe");
 			return true;
 		}
 	}
