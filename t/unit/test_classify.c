@@ -167,6 +167,126 @@ static void test_classify_kinds(void)
 	test_end();
 }
 
+/* Structure of notices: recipients found, status codes taken. */
+static const char transcript[] =
+	"From: MAILER-DAEMON@gw.example.org\n"
+	"Subject: Postfix SMTP server: errors from relay.example.net\n"
+	"\n"
+	"Transcript of session follows.\n"
+	" In:  MAIL FROM:<list@relay.example.net>\n"
+	" Out: 250 2.1.0 Ok\n"
+	" In:  RCPT TO:<gus@example.org>\n"
+	" Out: 250 2.1.5 Ok\n"
+	" In:  DATA\n"
+	" Out: 451 4.3.0 Error: queue file write error\n";
+
+static const char bad_boundary[] =
+	"From: MAILER-DAEMON@mx.example.org\n"
+	"Subject: Undelivered Mail Returned to Sender\n"
+	"Content-Type: multipart/report; report-type=delivery-status;"
+	" boundary=\"declared\"\n"
+	"\n"
+	"--used\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"<hal@example.net>: host mx.example.net said: 550 5.1.1 unknown\n"
+	"--used\n"
+	"Content-Type: message/delivery-status\n"
+	"\n"
+	"\n"
+	"Final-Recipient: rfc822; hal@example.net\n"
+	"Action: failed\n"
+	"Status: 5.1.1\n"
+	"--used--\n";
+
+static const char inline_dsn[] =
+	"From: MAILER-DAEMON@ses.example.com\n"
+	"Subject: Delivery Status Notification (Failure)\n"
+	"\n"
+	"An error occurred while trying to deliver the mail to:\n"
+	"ida@example.net\n"
+	"\n"
+	"Reporting-MTA: dns; out.ses.example.com\n"
+	"\n"
+	"Final-Recipient: rfc822; ida@example.net\n"
+	"Action: failed\n"
+	"Status: 4.4.7\n"
+	"Diagnostic-Code: smtp; 554 4.4.7 Message expired: unable to deliver"
+	" <421 4.4.2 Connection timed out>\n";
+
+static const char unindented[] =
+	"From: MAILER-DAEMON@filter.example.com\n"
+	"Subject: failure notice\n"
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=z\n"
+	"\n"
+	"--z\n"
+	"Content-Type: message/delivery-status\n"
+	"\n"
+	"Reporting-MTA: dns; filter.example.com\n"
+	"\n"
+	"Diagnostic-Code: smtp; 550-Relaying denied without authentication.\n"
+	"550 see the help pages\n"
+	"Status: 5.0.0\n"
+	"Action: failed\n"
+	"Final-Recipient: rfc822; jan@example.org\n"
+	"--z--\n";
+
+static const char summary_code[] =
+	"From: MAILER-DAEMON@bounces.example.com\n"
+	"Subject: Delivery Status Notification (Failure)\n"
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=q\n"
+	"\n"
+	"--q\n"
+	"Content-Type: message/delivery-status\n"
+	"\n"
+	"Final-Recipient: rfc822; kai@example.net\n"
+	"Action: failed\n"
+	"Status: 5.0.0\n"
+	"Diagnostic-Code: smtp; 5.1.0 - Unknown address error 550-'5.2.2"
+	" <kai@example.net>... Mailbox full'\n"
+	"--q--\n";
+
+static void test_classify_structure(void)
+{
+	static const struct {
+		const char *msg;
+		enum bav_kind kind;
+		unsigned int count;
+		const char *recipient, *status;
+	} cases[] = {
+		/* the failure reply, not the "250 Ok" of the transcript */
+		{ transcript, BAV_KIND_BOUNCE, 1, "gus@example.org", "4.3.0" },
+		/* boundary rewritten; blank lines before the first group */
+		{ bad_boundary, BAV_KIND_BOUNCE, 1, "hal@example.net", "5.1.1" },
+		/* DSN fields inline in the text; x.4.7 takes the last cause */
+		{ inline_dsn, BAV_KIND_BOUNCE, 1, "ida@example.net", "4.4.2" },
+		/* a folded Diagnostic-Code without indentation */
+		{ unindented, BAV_KIND_BOUNCE, 1, "jan@example.org", "5.0.0" },
+		/* the remote server's code beats the reporting MTA's summary */
+		{ summary_code, BAV_KIND_BOUNCE, 1, "kai@example.net", "5.2.2" },
+	};
+	unsigned int i;
+
+	test_begin("classify: recipients and status codes of notices");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bav_pool *pool = bav_pool_new(0);
+		const char *error = NULL;
+		struct bav_verdict *v = classify(pool, cases[i].msg, &error);
+
+		test_assert_idx(v != NULL && v->kind == cases[i].kind, i);
+		test_assert_idx(v != NULL &&
+				v->result_count == cases[i].count, i);
+		if (v != NULL && v->result_count > 0) {
+			test_assert_idx(strcmp(v->results[0].recipient,
+					       cases[i].recipient) == 0, i);
+			test_assert_idx(strcmp(v->results[0].status,
+					       cases[i].status) == 0, i);
+		}
+		bav_pool_free(&pool);
+	}
+	test_end();
+}
+
 static void test_classify_errors(void)
 {
 	struct bav_pool *pool = bav_pool_new(0);
@@ -232,7 +352,8 @@ static void test_classify_threads(void)
 int main(void)
 {
 	static void (*const tests[])(void) = {
-		test_classify_dsn, test_classify_kinds, test_classify_errors,
+		test_classify_dsn, test_classify_kinds, test_classify_structure,
+		test_classify_errors,
 		test_classify_threads, NULL
 	};
 
