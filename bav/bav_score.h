@@ -24,6 +24,8 @@
  *	  - is reset by a delivery or an engagement (reply, click, open)
  *	    after the bounces, and by an unblock (bav_audit action
  *	    "unblock"): only soft bounces after the last of these count;
+ *	  - with per_day, counts at most one soft bounce per UTC day (as
+ *	    OpenEMM did by collecting once a day);
  *	  - converts the address to hard-bounced (state bounced, reason
  *	    "bounce:conversion", an audit row "conversion") as soon as it
  *	    reaches convert_count and its entry spans convert_days days.
@@ -59,10 +61,11 @@ struct bav_score_params {
 	unsigned int fade_days;		/* silent days per -1; 14; 0: off */
 	unsigned int expire_days;	/* entry lifetime; 1100; 0: off */
 	unsigned int expire_threshold;	/* convert expired if count > 5 */
+	bool per_day;			/* count one soft bounce per UTC day */
 };
 
 /* OpenEMM's code defaults (40 bounces over 30 days, fade-out 14 days,
-   expiry 1100 days with threshold 5). */
+   expiry 1100 days with threshold 5), every soft bounce counted. */
 BAV_EXPORT void bav_score_params_init(struct bav_score_params *p);
 
 /* One soft bounce of an address: its time and mailing (0: unknown). */

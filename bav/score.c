@@ -26,7 +26,7 @@
  *	whether the database updates a timestamp column; a count can fade
  *	to zero; the result does not depend on the run schedule, so runs
  *	are idempotent. Each bounce counts (OpenEMM counted at most one
- *	per run, i.e. per day, because it ran daily).
+ *	per run, i.e. per day, because it ran daily; per_day does that).
  *
  *	No allocation; r is fully written.
  * DIAGNOSTICS
@@ -47,6 +47,7 @@ void bav_score_params_init(struct bav_score_params *p)
 	p->fade_days = 14;
 	p->expire_days = 1100;
 	p->expire_threshold = 5;
+	p->per_day = false;
 }
 
 /* Fade the open entry of r up to time t. */
@@ -113,6 +114,9 @@ void bav_score_replay(const struct bav_score_params *p,
 		if (expire_to(p, r, ev[i].time))
 			return;
 		fade_to(p, r, ev[i].time);
+		if (p->per_day && r->count > 0 &&
+		    ev[i].time / DAY == r->last / DAY)
+			continue;
 		if (r->count == 0)
 			r->first = ev[i].time;
 		r->count++;

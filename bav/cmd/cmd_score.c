@@ -5,7 +5,7 @@
  * SYNOPSIS
  *	bav score [--store URI] [--convert-count N] [--convert-days N]
  *		  [--fade-days N] [--expire-days N] [--expire-threshold N]
- *		  [--dry-run] [--quiet] [--now TIME]
+ *		  [--per-day] [--dry-run] [--quiet] [--now TIME]
  *
  *	int cmd_score(int argc, char **argv)
  * DESCRIPTION
@@ -16,6 +16,8 @@
  *	address reaching --convert-count soft bounces over at least
  *	--convert-days days becomes hard-bounced. Defaults are OpenEMM's:
  *	40 over 30 days, fade-out 14, expiry 1100 days with threshold 5.
+ *	--per-day counts at most one soft bounce per address and UTC day,
+ *	as OpenEMM's daily collection did.
  *	Prints one summary line (unless --quiet): addresses scored, soft
  *	bounces read, addresses soft-bounced, converted, reset, rows
  *	changed. --dry-run computes everything and commits nothing.
@@ -39,7 +41,8 @@ static int score_usage(void)
 	fputs("usage: bav score [--store URI] [--convert-count N]"
 	      " [--convert-days N] [--fade-days N]\n"
 	      "                 [--expire-days N] [--expire-threshold N]"
-	      " [--dry-run] [--quiet] [--now TIME]\n", stderr);
+	      " [--per-day] [--dry-run]\n"
+	      "                 [--quiet] [--now TIME]\n", stderr);
 	return CMD_EX_USAGE;
 }
 
@@ -99,6 +102,8 @@ int cmd_score(int argc, char **argv)
 
 		if (strcmp(argv[i], "--dry-run") == 0)
 			dry_run = true;
+		else if (strcmp(argv[i], "--per-day") == 0)
+			p.per_day = true;
 		else if (strcmp(argv[i], "--quiet") == 0 ||
 			 strcmp(argv[i], "-q") == 0)
 			quiet = true;

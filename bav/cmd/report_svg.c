@@ -310,7 +310,7 @@ void report_svg_days(FILE *fp, const char *title, const char *id,
 	svg_open(fp, id, "chart-days", title, DAYS_W, height);
 	legend(fp, series, ns);
 	days_axes(fp, t, left, plot_w, top, bottom, ymax, step);
-	if (t->count == 0) {
+	if (t->count == 0 || max == 0) {
 		no_data(fp, DAYS_W / 2, (top + bottom) / 2);
 		fputs("</svg>\n", fp);
 		return;

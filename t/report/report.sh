@@ -157,5 +157,13 @@ check "bad store URI exits 78" test $? = 78
 check "one-day period" sh -c "grep -q '\"date\":\"2025-11-11\"' '$tmp/day.json' \
 	&& ! grep -q '2025-11-12' '$tmp/day.json'"
 
+"$bav" report --store "$uri" --now @$now --since 2020-01-01 --until 2020-01-08 \
+	--format json > "$tmp/empty.json"
+check "empty period: zero totals, 7 days" sh -c "grep -q '\"total\":0,' '$tmp/empty.json' \
+	&& test \$(grep -c '\"date\":' '$tmp/empty.json') = 7"
+"$bav" report --store "$uri" --now @$now --since 2020-01-01 --until 2020-01-08 \
+	--format html > "$tmp/empty.html"
+check "empty period: charts say so" test "$(grep -c 'class="no-data"' "$tmp/empty.html")" = 4
+
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]

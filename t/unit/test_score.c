@@ -46,31 +46,38 @@ struct replay_case {
 	unsigned int convert_count, convert_days, fade, expire, threshold;
 	bool converted;
 	unsigned int count;	/* expected when not converted */
+	bool per_day;
 };
 
 static const struct replay_case replay_cases[] = {
 	{ "41 over 31 days", 41, 31 * DAY, 32 * DAY, 40, 30, 14, 1100, 5,
-	  true, 0 },
+	  true, 0, false },
 	{ "41 within 10 days", 41, 10 * DAY, 11 * DAY, 40, 30, 14, 1100, 5,
-	  false, 41 },
+	  false, 41, false },
 	{ "39 over 40 days", 39, 40 * DAY, 40 * DAY, 40, 30, 14, 1100, 5,
-	  false, 39 },
+	  false, 39, false },
 	{ "40 over exactly 30 days", 40, 30 * DAY, 30 * DAY, 40, 30, 14, 1100,
-	  5, true, 0 },
+	  5, true, 0, false },
 	{ "fade: 10, then 3 silent periods", 10, DAY, DAY + 42 * DAY, 40, 30,
-	  14, 1100, 5, false, 7 },
+	  14, 1100, 5, false, 7, false },
 	{ "fade to zero", 10, DAY, DAY + 200 * DAY, 40, 30, 14, 1100, 5,
-	  false, 0 },
+	  false, 0, false },
 	{ "no fade when off", 10, DAY, DAY + 200 * DAY, 40, 30, 0, 1100, 5,
-	  false, 10 },
+	  false, 10, false },
 	{ "expiry converts above threshold", 6, 5 * DAY, 61 * DAY, 40, 30, 0,
-	  60, 5, true, 0 },
+	  60, 5, true, 0, false },
 	{ "expiry drops at threshold", 5, 4 * DAY, 61 * DAY, 40, 30, 0, 60, 5,
-	  false, 0 },
+	  false, 0, false },
 	{ "option: 11 over 6 days, 10 over 5", 11, 6 * DAY, 7 * DAY, 10, 5,
-	  14, 1100, 5, true, 0 },
+	  14, 1100, 5, true, 0, false },
+	{ "per day: 41 over 10 days count 11", 41, 10 * DAY, 11 * DAY, 40,
+	  30, 14, 1100, 5, false, 11, true },
+	{ "per day: 41 over 31 days is not enough", 41, 31 * DAY, 32 * DAY,
+	  40, 30, 14, 1100, 5, false, 32, true },
+	{ "per day: 10 over 40 days, 10 over 30", 41, 40 * DAY, 41 * DAY, 10,
+	  30, 14, 1100, 5, true, 0, true },
 	{ "bounces after now are ignored", 41, 31 * DAY, 5 * DAY, 40, 30, 14,
-	  1100, 5, false, 7 },
+	  1100, 5, false, 7, false },
 };
 
 static void test_replay(void)
@@ -90,6 +97,7 @@ static void test_replay(void)
 		p.fade_days = c->fade;
 		p.expire_days = c->expire;
 		p.expire_threshold = c->threshold;
+		p.per_day = c->per_day;
 		ev = spread(c->n, c->span);
 		bav_score_replay(&p, ev, c->n, T0 + c->now, &r);
 		if (!test_assert_idx(r.converted == c->converted, i) ||
