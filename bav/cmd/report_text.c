@@ -11,7 +11,7 @@
  * DESCRIPTION
  *	Text: a heading, the totals, then one aligned table per section
  *	(domains, reasons, days, mailings, top diagnostics, conversions);
- *	empty sections say "(none)". Rates are shown when the number of
+ *	empty sections say "(none)", days without events are only counted. Rates are shown when the number of
  *	known addresses of a group is known, else "-".
  *
  *	CSV: one table for all sections, RFC 4180 quoting, header line
@@ -53,7 +53,7 @@ static void text_rate(FILE *fp, unsigned long n, unsigned long base)
 static void text_table(FILE *fp, const char *heading, const char *keyname,
 		       const struct report_table *t, bool rates)
 {
-	unsigned int i;
+	unsigned int i, quiet = 0;
 	int w = (int)strlen(keyname);
 	const struct report_row *row;
 
@@ -77,6 +77,10 @@ static void text_table(FILE *fp, const char *heading, const char *keyname,
 	putc('\n', fp);
 	for (i = 0; i < t->count; i++) {
 		row = &t->rows[i];
+		if (row->day != 0 && row->total == 0) {
+			quiet++;	/* days without events: counted only */
+			continue;
+		}
 		fprintf(fp, "  %-*.*s %6lu %6lu %6lu %6lu %6lu %7lu", w, w,
 			row->key[0] != '\0' ? row->key : "(unknown)",
 			row->n[REPORT_HARD], row->n[REPORT_SOFT],
@@ -89,6 +93,9 @@ static void text_table(FILE *fp, const char *heading, const char *keyname,
 		}
 		putc('\n', fp);
 	}
+	if (quiet > 0)
+		fprintf(fp, "  (%u day%s without events not shown)\n", quiet,
+			quiet == 1 ? "" : "s");
 }
 
 static void text_diagnostics(FILE *fp, const struct report_table *t)
