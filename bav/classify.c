@@ -5,7 +5,10 @@
  * SYNOPSIS
  *	int bav_classify(msg, len, opts, pool, &verdict, &error)
  * DESCRIPTION
- *	Parses the message (mime.c) and decides its kind in this order:
+ *	Parses the message (mime.c; a multipart whose declared boundary
+ *	never occurs is parsed again with the delimiter its body uses) and
+ *	finds the notice text and the delivery-status part (also one
+ *	written inline into the text). It decides the kind in this order:
  *	feedback report (arf.c); delivery-status part (dsn.c: bounce, delay
  *	or delivered by the recipients' actions); unsubscribe request
  *	(Subject unsubscribe:<uid>); non-standard bounce (heur.c); RFC 3834

@@ -10,8 +10,13 @@
  *	per-message group (Reporting-MTA, Original-Envelope-Id, ...) and one
  *	group per recipient (Final-Recipient, Original-Recipient, Action,
  *	Status, Remote-MTA, Diagnostic-Code). Tolerates a missing
- *	per-message group, missing blank lines between groups, and typed
- *	values without their "type;" part. Each recipient group becomes a
+ *	per-message group, missing blank lines between groups, blank lines
+ *	before the first one, continuation lines without indentation, and
+ *	typed values without their "type;" part. The status is the Status
+ *	field, replaced by the diagnostic's code when that is more specific
+ *	(the one given with the remote reply code first), and for an x.4.7
+ *	give-up by the last attempt's code when the diagnostic or notice
+ *	names one. Each recipient group becomes a
  *	result of m; all strings are allocated from m's pool.
  * DIAGNOSTICS
  *	Returns the number of recipient groups found (0: not usable).

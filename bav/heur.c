@@ -5,17 +5,32 @@
  * SYNOPSIS
  *	bool bav_heur_is_bounce(struct bav_msg *m)
  *	void bav_heur_scan(struct bav_msg *m)
+ *	const char *bav_heur_context(struct bav_msg *m, const char *rcpt)
+ *	void bav_heur_temporary(struct bav_msg *m, struct bav_result *r)
  * DESCRIPTION
  *	Many MTAs (Exim, qmail, OpenSMTPD, DragonFly, Yahoo, mail.ru, ...)
  *	return plain text. bav_heur_is_bounce() looks at the envelope-ish
  *	signs (sender MAILER-DAEMON or postmaster, null Return-Path,
- *	X-Failed-Recipients, a delivery-failure Subject). bav_heur_scan()
- *	reads the notice text (m->notice): every line that names an address
- *	other than the bounce's own sender and recipient starts a recipient
- *	block; the block's text up to the next such line is its diagnostic,
- *	from which status and reply code are taken. Without any such line
+ *	X-Failed-Recipients, a delivery-failure Subject), at an SMTP
+ *	transcript ending in a failure reply (InterScan, Apache James,
+ *	Postfix's postmaster notices) and at notices that name the failed
+ *	recipient themselves ("Could not be delivered to: <a>", fml's "not
+ *	member"). bav_heur_scan() reads the notice text (m->notice): every
+ *	line that names an address other than the bounce's own sender and
+ *	recipient, a help desk offered as a contact, a "generated from"
+ *	alias or a MAIL FROM starts a recipient block; the block's text up
+ *	to the next such line is its diagnostic, from which the first class
+ *	4 or 5 status and reply code are taken. In a Sendmail transcript the
+ *	block is what precedes and names the recipient. A single recipient
+ *	whose block says nothing (a bare address line) or names no failure
+ *	while the notice does gets the whole notice. Without any such line
  *	the recipient comes from X-Failed-Recipients or from the To: of the
- *	returned original, and the whole notice is the diagnostic.
+ *	returned original. A notice saying the message is still queued sets
+ *	m->delay_notice (the kind is then delay).
+ *
+ *	bav_heur_temporary() runs after the reason: a pseudo status x.0.9yy
+ *	becomes class 4 when the text says the failure stayed temporary
+ *	until the MTA gave up (Exim's "retry timeout exceeded").
  * DIAGNOSTICS
  *	none; results are added to m.
  */
