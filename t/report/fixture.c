@@ -9,7 +9,7 @@
  *	and writes 28 days of events before NOW (unix seconds) for seven
  *	recipient domains: hard and soft bounces with reasons and
  *	diagnostics that name the recipient (so the report must group
- *	them), delays, complaints, unsubscribes, five mailings and some
+ *	them) or carry markup and quotes (so it must escape them), delays, complaints, unsubscribes, five mailings and some
  *	events without a mailing, the state of every known address, and
  *	one address with 41 soft bounces over 31 days that "bav score"
  *	converts. The numbers come from a fixed pseudo-random sequence, so
@@ -102,6 +102,9 @@ static const char *diagnostic(const char *kind, const char *reason,
 		snprintf(buf, size, "Host or domain name not found. Name "
 			 "service error for name=%s type=MX",
 			 strchr(addr, '@') + 1);
+	else if (strcmp(reason, "filtered") == 0)	/* must be escaped */
+		snprintf(buf, size, "554 5.7.1 <%s>: content rejected, "
+			 "\"<script>alert(1)</script>\" & <b>more</b>", addr);
 	else
 		snprintf(buf, size, "4.4.7 %s: delivery temporarily "
 			 "suspended", reason);

@@ -82,6 +82,11 @@ check "text: conversion listed" grep -q ' full@example.com$' "$tmp/report.txt"
 check "csv header" sh -c "head -1 '$tmp/report.csv' | tr -d '\r' | grep -qx \
 	'section,key,date,hard,soft,delay,complaint,unsubscribe,total,addresses,base,hard_rate,complaint_rate'"
 check "csv totals row" sh -c "grep -q '^totals,all,,$(val hard),$(val soft),$(val delay),$(val complaint),$(val unsubscribe),$(val total),' '$tmp/report.csv'"
+check "csv: every row has 13 fields" python3 -c "
+import csv, sys
+rows = list(csv.reader(open('$tmp/report.csv', newline='')))
+assert len(rows) > 40 and all(len(r) == 13 for r in rows), len(rows)
+assert any('<script>' in r[1] and '\"' in r[1] for r in rows)"
 check "csv: 30 day rows" test "$(grep -c '^day,' "$tmp/report.csv")" = 30
 check "csv: conversion row" grep -q '^conversion,full@example.com,2025-11-20,' \
 	"$tmp/report.csv"
@@ -141,6 +146,9 @@ check "html: legends" test "$(grep -c '<g class="legend">' "$h")" = 4
 check "html: axes" test "$(grep -c 'class="axis ' "$h")" -ge 5
 check "html: tooltips" grep -q '<title>example.com — hard bounce: ' "$h"
 check "html: day line" grep -q 'class="total-line"' "$h"
+check "html: markup in diagnostics escaped" sh -c "grep -q \
+	'&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot; &amp; &lt;b&gt;' '$h' && \
+	! grep -q '<b>more' '$h'"
 check "html: closes" sh -c "tail -1 '$h' | grep -q '</html>'"
 
 # ---- errors --------------------------------------------------------------
