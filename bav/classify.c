@@ -210,7 +210,9 @@ static void find_parts(struct bav_msg *m, const char *raw_body,
 		if (m->dsn_part == NULL)
 			m->dsn_part = inline_dsn(m, m->notice, raw_len);
 	}
-	if (m->dsn_part == NULL && text != NULL && text->body != NULL)
+	/* only in what looks like a bounce: a person may forward one */
+	if (m->dsn_part == NULL && text != NULL && text->body != NULL &&
+	    bav_heur_is_bounce(m))
 		m->dsn_part = inline_dsn(m, text->body, text->body_len);
 }
 

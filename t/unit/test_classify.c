@@ -246,6 +246,18 @@ static const char summary_code[] =
 	" <kai@example.net>... Mailbox full'\n"
 	"--q--\n";
 
+/* a person forwarding a report is no bounce */
+static const char forwarded[] =
+	"From: Lara Vogt <lara@example.org>\n"
+	"To: support@example.com\n"
+	"Subject: Fwd: strange mail I got\n"
+	"\n"
+	"Hi, what does this mean?\n"
+	"\n"
+	"Final-Recipient: rfc822; lara@example.org\n"
+	"Action: failed\n"
+	"Status: 5.1.1\n";
+
 static void test_classify_structure(void)
 {
 	static const struct {
@@ -264,6 +276,7 @@ static void test_classify_structure(void)
 		{ unindented, BAV_KIND_BOUNCE, 1, "jan@example.org", "5.0.0" },
 		/* the remote server's code beats the reporting MTA's summary */
 		{ summary_code, BAV_KIND_BOUNCE, 1, "kai@example.net", "5.2.2" },
+		{ forwarded, BAV_KIND_REPLY, 0, NULL, NULL },
 	};
 	unsigned int i;
 
