@@ -501,6 +501,29 @@ static void add_listed(struct bav_msg *m, const char *list)
 	}
 }
 
+/* A message the sender sent to itself: its own address heads a
+   recipient block ("<a>:" opening a line, qmail and Postfix style). */
+static void self_bounce(struct bav_msg *m)
+{
+	const char *s = m->notice, *end = m->notice + m->notice_len;
+
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *le = nl == NULL ? end : nl;
+		const char *gt = s < le && *s == '<' ?
+				 memchr(s, '>', (size_t)(le - s)) : NULL;
+
+		if (gt != NULL && gt + 1 < le && gt[1] == ':') {
+			char *a = bav_pool_strndup(m->pool, s + 1,
+						   (size_t)(gt - s - 1));
+
+			if (bav_addr_valid(a) && !never_recipient(a))
+				(void)bav_msg_rcpt(m, a);
+		}
+		s = nl == NULL ? end : nl + 1;
+	}
+}
+
 void bav_heur_scan(struct bav_msg *m)
 {
 	const char *s = m->notice, *end = m->notice + m->notice_len;
@@ -525,6 +548,8 @@ void bav_heur_scan(struct bav_msg *m)
 			s = nl == NULL ? end : nl + 1;
 		}
 	}
+	if (m->nres == before)
+		self_bounce(m);
 	/* a help desk address named as a contact elsewhere in the notice */
 	for (i = before; i < m->nres && m->nres - before > 1;) {
 		if (contact_address(m, m->res[i].recipient)) {
