@@ -35,7 +35,9 @@
  *	OpenEMM differed between MariaDB and Oracle), on how often it runs,
  *	or on events recorded late; running it twice at the same "now"
  *	changes nothing the second time. Addresses are compared lower-cased
- *	(as the store records them).
+ *	(as the store records them). Nothing is deleted: a reset or
+ *	converted address keeps its events, so its history stays visible
+ *	(OpenEMM deleted the soft-bounce row of an active receiver).
  * DIAGNOSTICS
  *	bav_score_run() returns 0 or a negative enum bav_err with the
  *	store's error text in *error_r (BAV_ETEMP: retry later; nothing of

@@ -57,7 +57,7 @@ static const char css[] =
 "section{background:#fff;border-radius:8px;padding:12px 16px;"
 "box-shadow:0 1px 3px rgba(0,0,0,.08);margin-bottom:20px;overflow-x:auto}\n"
 "section h2{font-size:17px;margin:4px 0 10px;font-weight:600}\n"
-"svg.chart{width:100%;height:auto;display:block}\n"
+"svg.chart{width:100%;height:auto;display:block}\n""svg.chart-days{min-width:760px}\n"
 "svg .chart-title{font-size:15px;font-weight:600;fill:#243b53}\n"
 "svg text{font-size:12px;fill:#334e68}\n"
 "svg .tick{fill:#627d98;font-size:11px}\n"

@@ -11,7 +11,8 @@
  *	Fills r (created by report_new() with the period [since, until))
  *	with portable SQL through bav_store_exec(), the same text on
  *	SQLite and MariaDB:
- *	  - the totals and the rows per recipient domain, reason, day
+ *	  - the totals and the rows per recipient domain, reason (the
+ *	    kind when an event has none, e.g. unsubscribe), day
  *	    (time - time % 86400) and mailing (mailing_id of the agnUID)
  *	    of bav_events of kind bounce (hard 1 or 0), delay, feedback
  *	    and unsubscribe, with the number of distinct addresses;
@@ -364,7 +365,8 @@ int report_load(struct report *r, struct bav_store *store,
 		ret = load_group(r, store, "domain", &r->by_domain, G_TEXT,
 				 error_r);
 	if (ret == 0)
-		ret = load_group(r, store, "reason", &r->by_reason, G_TEXT,
+		ret = load_group(r, store, "CASE WHEN reason = '' THEN kind"
+				 " ELSE reason END", &r->by_reason, G_TEXT,
 				 error_r);
 	if (ret == 0)
 		ret = load_group(r, store, "time - time % 86400", &r->by_day,
