@@ -27,6 +27,7 @@ struct milter_settings {
 	const char *table_path;
 	enum milter_mode mode;
 	struct netlist *local;		/* local clients: passed untouched */
+	const char *local_names;	/* -h: verified client names, or NULL */
 	const char *tempfail_code;	/* "400" (OpenEMM), configurable */
 	bool header_per_rcpt;		/* one X-AGNMailloop per recipient */
 	unsigned int reload_interval;	/* seconds between mtime checks */
@@ -81,6 +82,10 @@ char *log_sanitize(char *dst, size_t size, const char *src);
 struct netlist *netlist_parse(const char *text, char *errbuf, size_t errlen);
 void netlist_free(struct netlist **list);
 bool netlist_match(const struct netlist *list, const struct sockaddr *sa);
+/* Does a client name the MTA verified match the comma-separated list
+   (exact, case-insensitive; an entry ".example.org" matches any name
+   ending in it)? "unknown" and "[address]" never match. */
+bool names_match(const char *list, const char *name);
 /* Text of an address ("[addr]"-less), into buf. */
 const char *sockaddr_text(const struct sockaddr *sa, char *buf, size_t len);
 

@@ -14,8 +14,10 @@
  *	fixes of 8.4):
  *
  *	connect: local := the client address is in the local list
- *	(settings.local, loopback by default, IPv4-mapped too). Local
- *	clients pass untouched: no lookup, no loop check, no header change.
+ *	(settings.local, loopback by default, IPv4-mapped too) or its
+ *	verified name is in the -h list. Local clients get SMFIS_ACCEPT:
+ *	the MTA calls nothing more, so no lookup, no loop check, no header
+ *	change.
  *
  *	envfrom: value := "from=<sender>" (',' becomes '_').
  *
@@ -25,8 +27,10 @@
  *	not recorded (OpenEMM recorded them). soft mode turns 5xx into 4xx,
  *	log-only mode logs and accepts.
  *
- *	header: X-AGNLoop from a remote client: "500 5.4.6 Loop detected"
- *	for the message; X-AGNMailloop fields are counted.
+ *	header: X-AGNLoop from a remote client is remembered and the
+ *	message refused at eom with "500 5.4.6 Loop detected" (the same
+ *	point of the SMTP dialogue as a refusal at the header, and headers
+ *	then need no reply: SMFIP_NR_HDR); X-AGNMailloop fields are counted.
  *
  *	eom: the counted X-AGNMailloop fields are deleted (last index first);
  *	remote clients get "X-AGNMailloop: VALUE" (or one per accepted
@@ -116,6 +120,20 @@ static void put_value(struct bav_buf *b, const char *s)
 		bav_buf_putc(b, *s == ',' ? '_' : *s);
 }
 
+/* -h: a client name in the list counts as local when the MTA verified
+   it: Postfix passes only verified names (else "unknown"); Sendmail
+   says so in {client_resolve}. */
+static bool name_is_local(SMFICTX *ctx, const char *hostname)
+{
+	const char *resolve;
+
+	if (settings.local_names == NULL || hostname == NULL ||
+	    !names_match(settings.local_names, hostname))
+		return false;
+	resolve = smfi_getsymval(ctx, "{client_resolve}");
+	return resolve == NULL || strcmp(resolve, "OK") == 0;
+}
+
 /* Ask the MTA to skip what bav-milter never looks at (HELO, DATA, body,
    unknown commands) and not to wait for replies to MAIL, each header and
    end-of-header: one round trip per header less. Both are optional for
@@ -152,7 +170,8 @@ static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname,
 		smfi_setpriv(ctx, c);
 	}
 	c->id = __atomic_add_fetch(&conn_serial, 1, __ATOMIC_RELAXED);
-	c->local = netlist_match(settings.local, hostaddr);
+	c->local = netlist_match(settings.local, hostaddr) ||
+		   name_is_local(ctx, hostname);
 	snprintf(c->client, sizeof(c->client), "%s[%s]",
 		 log_sanitize(host, sizeof(host), hostname),
 		 sockaddr_text(hostaddr, addr, sizeof(addr)));

@@ -4,7 +4,7 @@
  *	bav-milter - bounce address verification milter (main)
  * SYNOPSIS
  *	bav-milter [-dHn] [-s socket] [-c table] [-L level] [-m mode]
- *		[-l networks] [-t code] [-r seconds] [-u user[:group]]
+ *		[-l networks] [-h names] [-t code] [-r seconds] [-u user[:group]]
  *		[-M mode] [-p pidfile]
  * DESCRIPTION
  *	Parses the options, loads the address table (a broken table is
@@ -105,7 +105,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: bav-milter [-dHn] [-s socket] [-c table] [-L level] "
 		"[-m enforce|soft|log-only]\n"
-		"\t[-l networks] [-t tempfail-code] [-r seconds] "
+		"\t[-l networks] [-h names] [-t tempfail-code] [-r seconds] "
 		"[-u user[:group]] [-M socket-mode] [-p pidfile]\n");
 	exit(1);
 }
@@ -175,7 +175,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:dHL:l:M:m:np:r:s:t:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dHh:L:l:M:m:np:r:s:t:u:")) != -1) {
 		switch (ch) {
 		case 'c':
 			settings.table_path = optarg;
@@ -185,6 +185,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'H':
 			settings.header_per_rcpt = true;
+			break;
+		case 'h':
+			settings.local_names = optarg;
 			break;
 		case 'L':
 			o->level = log_level_parse(optarg);

@@ -8,6 +8,7 @@
  *	bool netlist_match(const struct netlist *list,
  *		const struct sockaddr *sa)
  *	void netlist_free(struct netlist **list)
+ *	bool names_match(const char *list, const char *name)
  * DESCRIPTION
  *	A list holds IPv4 and IPv6 networks ("127.0.0.0/8", "::1",
  *	"192.0.2.7", "2001:db8::/32"), separated by commas or white space.
@@ -27,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct net {
 	int family;		/* AF_INET or AF_INET6 */
@@ -165,6 +167,29 @@ bool netlist_match(const struct netlist *list, const struct sockaddr *sa)
 		if (n->family == AF_INET6 && a6 != NULL &&
 		    prefix_eq(a6, n->addr, n->bits))
 			return true;
+	}
+	return false;
+}
+
+bool names_match(const char *list, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *p = list;
+
+	if (nlen == 0 || name[0] == '[' || strcasecmp(name, "unknown") == 0)
+		return false;
+	while (*p != '\0') {
+		size_t len;
+
+		p += strspn(p, ", \t");
+		len = strcspn(p, ", \t");
+		if (len == 0)
+			break;
+		if (p[0] == '.' ? nlen > len &&
+		    strncasecmp(name + nlen - len, p, len) == 0 :
+		    nlen == len && strncasecmp(name, p, len) == 0)
+			return true;
+		p += len;
 	}
 	return false;
 }
