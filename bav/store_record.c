@@ -236,6 +236,17 @@ static int update_recipient(struct rec *r, const char *addr,
 			       column);
 		ret = bav_store_exec(r->store, sql.data, p, 6, NULL, NULL,
 				     r->error_r);
+		if (ret < 0 && r->store->last_dup) {
+			/* another writer inserted the address meanwhile */
+			struct bav_store_param u[] = {
+				BAV_STORE_PARAM_INT(r->t), TEXT(addr),
+			};
+			bav_buf_reset(&sql);
+			bav_buf_printf(&sql, "UPDATE bav_recipients SET %s = ?"
+				       " WHERE address = ?", column);
+			ret = bav_store_exec(r->store, sql.data, u, 2, NULL,
+					     NULL, r->error_r);
+		}
 	}
 	bav_buf_free(&sql);
 	if (ret == BAV_OK && state != NULL) {

@@ -19,7 +19,10 @@
  *	per message). The store schema is created or migrated on open.
  *	The receiving host defaults to the host name, the time to now.
  *
- *	A temporary store failure (server gone, lock timeout) rolls the
+ *	A deadlock or lock timeout (another writer, e.g. a second MX host)
+ *	rolls the batch back and replays it from the verdicts kept in
+ *	memory, up to three times after a short random wait. A temporary
+ *	store failure that persists (server gone, still locked) rolls the
  *	open transaction back and stops at once with exit 75: every
  *	message is then either fully recorded (an earlier batch) or not at
  *	all, and running the same command again records the rest exactly
@@ -27,7 +30,7 @@
  * DIAGNOSTICS
  *	"bav: NAME: why" for messages that can't be classified or read; a
  *	summary "bav: record: N messages, R recorded, D already recorded,
- *	F failed" on stderr unless --quiet. Exit 0 all recorded; 1 some
+ *	F failed, T retried" on stderr unless --quiet. Exit 0 all recorded; 1 some
  *	message failed to classify (the others are recorded); 64 usage; 66
  *	some input could not be read; 75 temporary store failure (retry);
  *	78 configuration (store URI, rules).
@@ -43,16 +46,28 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A message of the open batch, kept until its commit so the batch can
+   be replayed after a deadlock or lock timeout. */
+struct pending {
+	struct bav_pool *pool;
+	struct bav_verdict *v;
+	char key[BAV_STORE_KEY_SIZE];
+};
+
+#define RETRIES 3
+
 struct record_ctx {
 	struct bav_store *store;
 	struct bav_classify_opts opts;
 	struct bav_limits limits;
 	size_t max_size;
-	unsigned int batch, in_batch;
+	unsigned int batch;
 	char host[256];
 	time_t t;
 	bool quiet, noinput;
-	unsigned long nmsgs, nrecorded, ndup, nfailed;
+	unsigned long nmsgs, nrecorded, ndup, nfailed, nretries;
+	struct pending *pend;		/* batch entries */
+	unsigned int npend;
 	unsigned long pending, pending_dup;	/* in the open batch */
 	int store_err;		/* first store error: stops the run */
 };
@@ -83,6 +98,58 @@ static void store_fail(struct record_ctx *c, int err, const char *error)
 	c->store_err = err;
 }
 
+static void drop_pending(struct record_ctx *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->npend; i++)
+		bav_pool_free(&c->pend[i].pool);
+	c->npend = 0;
+	c->pending = c->pending_dup = 0;
+}
+
+/* Record entry i of the batch (opening the transaction if needed). */
+static int record_entry(struct record_ctx *c, unsigned int i,
+			const char **error_r)
+{
+	int ret = BAV_OK;
+
+	if (!bav_store_in_transaction(c->store))
+		ret = bav_store_begin(c->store, error_r);
+	if (ret == BAV_OK)
+		ret = bav_store_record(c->store, c->pend[i].v, c->pend[i].key,
+				       c->host, c->t, error_r);
+	if (ret == 1)
+		c->pending_dup++;
+	else if (ret == 0)
+		c->pending++;
+	return ret;
+}
+
+/* After a temporary failure: roll back, wait a little and record the
+   batch's first n entries again; up to RETRIES times (a deadlock or a
+   lock timeout between two writers usually clears at once). */
+static int replay(struct record_ctx *c, unsigned int n, int ret,
+		  const char **error_r)
+{
+	unsigned int attempt, i;
+	const char *e2;
+
+	for (attempt = 1; ret == BAV_ETEMP && attempt <= RETRIES; attempt++) {
+		struct timespec ts = { 0, 20000000L * attempt +
+				       (long)(rand() % 20) * 1000000L };
+
+		(void)bav_store_rollback(c->store, &e2);
+		c->pending = c->pending_dup = 0;
+		c->nretries++;
+		nanosleep(&ts, NULL);
+		ret = BAV_OK;
+		for (i = 0; i < n && ret >= 0; i++)
+			ret = record_entry(c, i, error_r);
+	}
+	return ret;
+}
+
 static int flush_batch(struct record_ctx *c)
 {
 	const char *error;
@@ -90,29 +157,37 @@ static int flush_batch(struct record_ctx *c)
 
 	if (!bav_store_in_transaction(c->store))
 		return 0;
-	c->in_batch = 0;
-	if ((ret = bav_store_commit(c->store, &error)) < 0) {
+	ret = bav_store_commit(c->store, &error);
+	if (ret == BAV_ETEMP) {
+		ret = replay(c, c->npend, ret, &error);
+		if (ret >= 0)
+			ret = bav_store_commit(c->store, &error);
+	}
+	if (ret < 0) {
+		const char *e2;
+
 		store_fail(c, ret, error);
+		(void)bav_store_rollback(c->store, &e2);
+		drop_pending(c);
 		return -1;
 	}
 	c->nrecorded += c->pending;
 	c->ndup += c->pending_dup;
-	c->pending = c->pending_dup = 0;
+	drop_pending(c);
 	return 0;
 }
 
 static void record_one(struct record_ctx *c, const struct input_msg *msg)
 {
-	struct bav_pool *pool;
-	struct bav_verdict *v = NULL;
-	char key[BAV_STORE_KEY_SIZE];
+	struct pending *p = &c->pend[c->npend];
 	const char *error = NULL;
 	int ret;
 
 	c->nmsgs++;
-	pool = bav_pool_new(16384 + msg->len / 2);
-	if (bav_classify(msg->data, msg->len, &c->opts, pool, &v,
-			 &error) != BAV_OK || v == NULL) {
+	p->pool = bav_pool_new(16384 + msg->len / 2);
+	p->v = NULL;
+	if (bav_classify(msg->data, msg->len, &c->opts, p->pool, &p->v,
+			 &error) != BAV_OK || p->v == NULL) {
 		if (msg->in_mbox)
 			fprintf(stderr, "bav: %s[%u]: %s\n", msg->name,
 				msg->idx, error != NULL ? error : "failed");
@@ -120,28 +195,23 @@ static void record_one(struct record_ctx *c, const struct input_msg *msg)
 			fprintf(stderr, "bav: %s: %s\n", msg->name,
 				error != NULL ? error : "failed");
 		c->nfailed++;
-		bav_pool_free(&pool);
+		bav_pool_free(&p->pool);
 		return;
 	}
-	bav_store_message_key(msg->data, msg->len, key);
-	ret = BAV_OK;
-	if (!bav_store_in_transaction(c->store))
-		ret = bav_store_begin(c->store, &error);
-	if (ret == BAV_OK)
-		ret = bav_store_record(c->store, v, key, c->host, c->t, &error);
-	bav_pool_free(&pool);
+	bav_store_message_key(msg->data, msg->len, p->key);
+	c->npend++;
+	ret = record_entry(c, c->npend - 1, &error);
+	if (ret == BAV_ETEMP)
+		ret = replay(c, c->npend, ret, &error);
 	if (ret < 0) {
 		const char *e2;
 
 		store_fail(c, ret, error);
 		(void)bav_store_rollback(c->store, &e2);
+		drop_pending(c);
 		return;
 	}
-	if (ret == 1)
-		c->pending_dup++;
-	else
-		c->pending++;
-	if (++c->in_batch >= c->batch)
+	if (c->npend >= c->batch)
 		(void)flush_batch(c);
 }
 
@@ -271,6 +341,14 @@ int cmd_record(int argc, char **argv)
 		c.t = time(NULL);
 	c.opts.rules = rules;
 	c.opts.limits = &c.limits;
+	/* @UNSAFE: batch is at most UINT_MAX, one entry per message */
+	if ((c.pend = calloc(c.batch, sizeof(*c.pend))) == NULL) {
+		fprintf(stderr, "bav: record: --batch %u: out of memory\n",
+			c.batch);
+		ret = CMD_EX_TEMPFAIL;
+		goto out;
+	}
+	srand((unsigned int)getpid());
 
 	for (i = optind; i < argc && c.store_err == 0; i++)
 		record_path(&c, argv[i]);
@@ -280,9 +358,9 @@ int cmd_record(int argc, char **argv)
 		(void)bav_store_rollback(c.store, &error);
 	if (!c.quiet)
 		fprintf(stderr, "bav: record: %lu messages, %lu recorded, "
-			"%lu already recorded, %lu failed%s\n", c.nmsgs,
-			c.nrecorded, c.ndup,
-			c.nfailed, c.store_err != 0 ? ", stopped" : "");
+			"%lu already recorded, %lu failed, %lu retried%s\n",
+			c.nmsgs, c.nrecorded, c.ndup, c.nfailed, c.nretries,
+			c.store_err != 0 ? ", stopped" : "");
 	if (c.store_err != 0)
 		ret = store_cmd_exit(c.store_err);
 	else if (c.noinput)
@@ -290,6 +368,8 @@ int cmd_record(int argc, char **argv)
 	else if (c.nfailed > 0)
 		ret = CMD_EX_FAIL;
 out:
+	drop_pending(&c);
+	free(c.pend);
 	bav_store_close(&c.store);
 	if (rules != NULL)
 		bav_rules_free(&rules);

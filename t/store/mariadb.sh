@@ -8,7 +8,7 @@
 #	temporary directory (t/store/mariadb-lib.sh), runs suite.sh against
 #	mariadb://bav@127.0.0.1:PORT/bav?password_file=..., checks the unix
 #	socket URI form, then the database-gone case: bav record over
-#	$GONE_MESSAGES generated reports (default 20000, batches of 100),
+#	$GONE_MESSAGES generated reports (default 10000, batches of 100),
 #	mariadbd killed with SIGKILL while it runs: bav must exit 75, and
 #	after a restart no message may be half-written (result_count =
 #	its events); a re-run exits 0 and every message and event is there
@@ -21,7 +21,7 @@ srcdir=${top_srcdir:-.}
 builddir=${top_builddir:-.}
 BAV=${BAV:-$builddir/bav/bav}
 case $BAV in /*) ;; *) BAV=$PWD/$BAV ;; esac
-GONE_MESSAGES=${GONE_MESSAGES:-20000}
+GONE_MESSAGES=${GONE_MESSAGES:-10000}
 T=$(mktemp -d "${TMPDIR:-/tmp}/bav-store-mariadb.XXXXXX") || exit 1
 . "$srcdir/t/store/mariadb-lib.sh"
 trap 'mariadb_stop; rm -rf "$T"' EXIT

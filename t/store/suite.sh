@@ -10,8 +10,9 @@
 #	(result_count = its events), a second run records nothing, a
 #	redelivered copy (CRLF, extra trace fields) counts once, recipient
 #	states, bav show, bav unblock with its audit row, the schema guard
-#	(a newer schema exits 78), a bad URI exits 78, and one transaction
-#	per message (--batch 1) gives the same result.
+#	(a newer schema exits 78), a bad URI exits 78, one transaction
+#	per message (--batch 1) gives the same result, and two concurrent
+#	writers of the same messages record each once.
 # DIAGNOSTICS
 #	"ok - what" / "FAIL - what" lines; store_suite returns the number of
 #	failures (0 = pass).
@@ -104,5 +105,18 @@ store_suite() {
 	check "--batch 1 exits 0" 0 $?
 	check "--batch 1 records 30" 30 \
 		"$(q "SELECT COUNT(*) FROM bav_messages WHERE orig_message_id LIKE ? OR id IN (SELECT message_id FROM bav_events WHERE recipient LIKE ?)" '%news-10__@%' 'user10__@%')"
+
+	# two writers (two MX hosts) record the same 1000 reports at once
+	sh "$srcdir/t/store/gen-bounces.sh" 1000 5000 >"$T/gen3.mbox"
+	before=$(q "SELECT COUNT(*) FROM bav_messages")
+	"$BAV" record --store "$STORE" --host mx-a -q "$T/gen3.mbox" & p1=$!
+	"$BAV" record --store "$STORE" --host mx-b -q "$T/gen3.mbox" & p2=$!
+	wait $p1; r1=$?
+	wait $p2; r2=$?
+	check "concurrent writers exit 0" "0 0" "$r1 $r2"
+	check "concurrent writers: each message once" $((before + 1000)) \
+		"$(q "SELECT COUNT(*) FROM bav_messages")"
+	check "concurrent writers: every message complete" 0 "$(q "SELECT COUNT(*) FROM bav_messages m
+		WHERE result_count <> (SELECT COUNT(*) FROM bav_events e WHERE e.message_id = m.id)")"
 	return $fails
 }
