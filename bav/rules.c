@@ -552,8 +552,6 @@ static void rules_finish(struct bav_rules *rules)
 		for (i = 0; i < t->n && t->v[i].pub.rid != NULL; i++)
 			;
 		t->nrid = i;
-		if (t < rules->tables + BAV_RULE_SECTION_COUNT && t->n > 0)
-			bav_rules_prefilter_build(rules->pool, t);
 	}
 }
 

@@ -30,8 +30,9 @@ enum {
 #define RULES_HEAP_LIMIT_KIB 8192
 /* A table is JIT-compiled after this many lookups; before, the
    interpreter is cheaper than compiling (a one-shot process matches a few
-   texts only). */
+   texts only). Its literal prefilter is built after RULES_PF_AFTER. */
 #define RULES_JIT_AFTER 48
+#define RULES_PF_AFTER 8
 
 struct rule_entry {
 	struct bav_rule pub;	/* first: bav_rules_match() returns &pub */
@@ -50,8 +51,7 @@ struct rule_entry {
 #define RULES_PF_BUCKETS 4096	/* hash of a literal's first 3 bytes */
 
 struct rules_lit {
-	const char *s;		/* lower case, pool-owned */
-	unsigned int len;
+	unsigned int off, len;	/* lower case, in text[off..off+len) */
 	unsigned int next;	/* next literal of the bucket + 1; 0: none */
 	unsigned int first, count;	/* its entries[first..first+count) */
 };
@@ -59,6 +59,7 @@ struct rules_lit {
 struct rules_prefilter {
 	struct rules_lit *lits;
 	unsigned int nlits;
+	char *text;		/* the literals */
 	unsigned int *entries;	/* table indexes of the rules, per literal */
 	unsigned int buckets[RULES_PF_BUCKETS];	/* first literal + 1 */
 };
@@ -70,7 +71,8 @@ struct rule_table {
 	unsigned int nrid;	/* v[0..nrid) have pub.rid != NULL */
 	unsigned int calls;	/* lookups so far (atomic) */
 	unsigned int jitted;	/* 1 once every entry has jit (atomic) */
-	struct rules_prefilter *pf;	/* regex sections only, or NULL */
+	struct rules_prefilter *pf;	/* regex sections only, built lazily
+					   (atomic), or NULL */
 };
 
 struct bav_rules {
@@ -86,13 +88,16 @@ bool bav_rules_entry_match(const struct bav_rules *rules,
 			   const struct rule_entry *e, pcre2_match_data *md,
 			   const char *text, size_t len);
 
-/* Build t->pf for the (sorted) entries of t; literals go to pool. */
-void bav_rules_prefilter_build(struct bav_pool *pool, struct rule_table *t);
+/* The prefilter of the (sorted) entries of t, and their filtered flags;
+   publishing it in t->pf is the caller's job. */
+struct rules_prefilter *bav_rules_prefilter_build(struct rule_table *t);
 /* Release t->pf. */
 void bav_rules_prefilter_free(struct rule_table *t);
-/* Set in cand (t->n bits) the entries that may match text[0..len); false:
-   the text can't be filtered, every entry is a candidate. */
-bool bav_rules_prefilter_scan(const struct rule_table *t, const char *text,
-			      size_t len, uint64_t *cand);
+/* Set in cand (n bits, n entries) the entries that may match
+   text[0..len); false: the text can't be filtered, every entry is a
+   candidate. */
+bool bav_rules_prefilter_scan(const struct rules_prefilter *pf,
+			      unsigned int n, const char *text, size_t len,
+			      uint64_t *cand);
 
 #endif

@@ -30,8 +30,9 @@
  *	limit, depth limit or JIT stack overflow counts as no match.
  *
  *	Regex sections are matched through a literal prefilter
- *	(rules_prefilter.c): a rule none of whose required literals occurs
- *	in the text is not tried, which changes nothing but the time.
+ *	(rules_prefilter.c, built lazily after RULES_PF_AFTER lookups the
+ *	same way): a rule none of whose required literals occurs in the text
+ *	is not tried, which changes nothing but the time.
  *
  *	Returned rules and strings are owned by the rule set.
  * DIAGNOSTICS
@@ -67,18 +68,37 @@ static void table_jit(struct bav_rules *rules, struct rule_table *t)
 	pthread_mutex_unlock(&rules->jit_lock);
 }
 
-/* Count a lookup; JIT the table once it is used often enough. */
+/* Build and publish the prefilter of a regex table, once. */
+static void table_prefilter(struct bav_rules *rules, struct rule_table *t)
+{
+	pthread_mutex_lock(&rules->jit_lock);
+	if (__atomic_load_n(&t->pf, __ATOMIC_ACQUIRE) == NULL)
+		__atomic_store_n(&t->pf, bav_rules_prefilter_build(t),
+				 __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&rules->jit_lock);
+}
+
+/* Count a lookup; JIT the table and build its prefilter once it is used
+   often enough. */
 static const struct rule_table *table_use(const struct bav_rules *crules,
 					  unsigned int idx)
 {
-	/* the set is logically immutable: only the lazy JIT state changes */
+	/* the set is logically immutable: only the lazy state changes */
 	struct bav_rules *rules = (struct bav_rules *)crules;
 	struct rule_table *t = &rules->tables[idx];
+	unsigned int calls;
 
-	if (t->n > 0 && !rules->no_jit && __atomic_load_n(&t->jitted, __ATOMIC_ACQUIRE) == 0 &&
-	    __atomic_add_fetch(&t->calls, 1, __ATOMIC_RELAXED) ==
-	    RULES_JIT_AFTER)
-		table_jit(rules, t);
+	if (t->n == 0 || __atomic_load_n(&t->jitted, __ATOMIC_ACQUIRE) != 0)
+		return t;
+	calls = __atomic_add_fetch(&t->calls, 1, __ATOMIC_RELAXED);
+	if (calls == RULES_PF_AFTER && idx < BAV_RULE_SECTION_COUNT)
+		table_prefilter(rules, t);
+	if (calls == RULES_JIT_AFTER) {
+		if (!rules->no_jit)
+			table_jit(rules, t);
+		else	/* nothing more to do */
+			__atomic_store_n(&t->jitted, 1, __ATOMIC_RELEASE);
+	}
 	return t;
 }
 
@@ -120,6 +140,7 @@ const struct bav_rule *bav_rules_match(const struct bav_rules *rules,
 {
 	const struct rule_table *t;
 	const struct rule_entry *e, *found = NULL;
+	const struct rules_prefilter *pf;
 	uint64_t cand_stack[8], *cand = NULL;
 	pcre2_match_data *md;
 	unsigned int i;
@@ -131,11 +152,11 @@ const struct bav_rule *bav_rules_match(const struct bav_rules *rules,
 		return NULL;
 	if (text == NULL)
 		text = "", len = 0;
-	if (t->pf != NULL) {
+	if ((pf = __atomic_load_n(&t->pf, __ATOMIC_ACQUIRE)) != NULL) {
 		/* @UNSAFE: one bit per entry */
 		cand = t->n <= 64 * 8 ? cand_stack :
 		       bav_xcalloc((t->n + 63) / 64, sizeof(*cand));
-		if (!bav_rules_prefilter_scan(t, text, len, cand)) {
+		if (!bav_rules_prefilter_scan(pf, t->n, text, len, cand)) {
 			if (cand != cand_stack)
 				free(cand);
 			cand = NULL;

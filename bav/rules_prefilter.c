@@ -3,11 +3,11 @@
  * NAME
  *	rules_prefilter - literal prefilter of the regex rules of a table
  * SYNOPSIS
- *	void bav_rules_prefilter_build(struct bav_pool *pool,
+ *	struct rules_prefilter *bav_rules_prefilter_build(
  *		struct rule_table *t)
  *	void bav_rules_prefilter_free(struct rule_table *t)
- *	bool bav_rules_prefilter_scan(const struct rule_table *t,
- *		const char *text, size_t len, uint64_t *cand)
+ *	bool bav_rules_prefilter_scan(const struct rules_prefilter *pf,
+ *		unsigned int n, const char *text, size_t len, uint64_t *cand)
  * DESCRIPTION
  *	Trying every regex of a section against a text costs one scan of
  *	the text per rule. Most rules can only match where one of a few
@@ -27,10 +27,11 @@
  *	also matches U+212A and 's' U+017F: a text holding either is not
  *	filtered at all.
  *
- *	The literals live in the rule set's pool, the arrays of t->pf are
- *	malloc'ed and released by bav_rules_prefilter_free(). The filter is
- *	built once, before the set is published, and only read afterwards:
- *	scans from any number of threads are safe.
+ *	The filter owns its memory (malloc'ed), released by
+ *	bav_rules_prefilter_free(). rules_match.c builds it lazily, once per
+ *	table under the rule set's lock, and publishes it with a release
+ *	store; after that it is only read: scans from any number of threads
+ *	are safe.
  * DIAGNOSTICS
  *	bav_rules_prefilter_scan: false when the text must not be filtered
  *	(every rule is a candidate; cand is then undefined). Never fails
@@ -271,6 +272,31 @@ static struct node parse_group(struct px *x)
 	return zero_width ? node_empty(x) : n;
 }
 
+static bool plain_char(unsigned char c)
+{
+	return c != '\0' && c < 0x80 && strchr("\\^$.|?*+()[{", c) == NULL;
+}
+
+static bool quantifier_char(char c)
+{
+	return c == '?' || c == '*' || c == '+' || c == '{';
+}
+
+/* c and the plain characters after it, up to one that a quantifier
+   follows (that one stands alone): a single string. */
+static struct node literal_run(struct px *x, unsigned char c)
+{
+	char buf[STR_MAX];
+	size_t n = 0;
+
+	buf[n++] = (char)lower(c);
+	if (!quantifier_char(*x->p))
+		while (n < sizeof(buf) && plain_char((unsigned char)x->p[0]) &&
+		       !quantifier_char(x->p[1]))
+			buf[n++] = (char)lower((unsigned char)*x->p++);
+	return (struct node){ true, set_one(x, buf, n) };
+}
+
 static struct node parse_atom(struct px *x)
 {
 	unsigned char c = (unsigned char)*x->p;
@@ -307,7 +333,7 @@ static struct node parse_atom(struct px *x)
 			x->p++;
 		return node_top();
 	}
-	return node_char(x, c);
+	return literal_run(x, c);
 }
 
 /* "{n}", "{n,}", "{n,m}" at x->p: the minimum, or -1 (x->fail). */
@@ -439,22 +465,40 @@ static inline unsigned int hash3(const unsigned char *s)
 	       (RULES_PF_BUCKETS - 1);
 }
 
+/* Room for n more items of size in *v (capacity *alloc). */
+static void grow(void *vp, unsigned int *alloc, size_t used, size_t n,
+		 size_t size)
+{
+	void **v = vp;
+
+	if (used + n <= *alloc)
+		return;
+	while (used + n > *alloc)
+		*alloc = *alloc == 0 ? 256 : *alloc * 2;
+	*v = bav_xrealloc(*v, *alloc * size);	/* @UNSAFE */
+}
+
 /* Index + 1 of literal s in pf, added if new. */
-static unsigned int lit_add(struct bav_pool *pool, struct rules_prefilter *pf,
+static unsigned int lit_add(struct rules_prefilter *pf, size_t *text_len,
+			    unsigned int *lits_alloc, unsigned int *text_alloc,
 			    const char *s)
 {
 	unsigned int h = hash3((const unsigned char *)s), l;
+	size_t len = strlen(s);
 	struct rules_lit *lit;
 
 	for (l = pf->buckets[h]; l != 0; l = pf->lits[l - 1].next)
-		if (strcmp(pf->lits[l - 1].s, s) == 0)
+		if (pf->lits[l - 1].len == len &&
+		    memcmp(pf->text + pf->lits[l - 1].off, s, len) == 0)
 			return l;
-	/* @UNSAFE */
-	pf->lits = bav_xrealloc(pf->lits, (pf->nlits + 1) * sizeof(*pf->lits));
+	grow(&pf->lits, lits_alloc, pf->nlits, 1, sizeof(*pf->lits));
+	grow(&pf->text, text_alloc, *text_len, len, 1);
 	lit = &pf->lits[pf->nlits++];
 	memset(lit, 0, sizeof(*lit));
-	lit->s = bav_pool_strdup(pool, s);
-	lit->len = (unsigned int)strlen(s);
+	memcpy(pf->text + *text_len, s, len);
+	lit->off = (unsigned int)*text_len;
+	lit->len = (unsigned int)len;
+	*text_len += len;
 	lit->next = pf->buckets[h];
 	pf->buckets[h] = pf->nlits;
 	return pf->nlits;
@@ -473,28 +517,12 @@ static int pair_cmp(const void *a, const void *b)
 	return x->entry < y->entry ? -1 : x->entry > y->entry;
 }
 
-void bav_rules_prefilter_build(struct bav_pool *pool, struct rule_table *t)
+/* Literals per entry index: pf->entries in literal order. */
+static void index_pairs(struct rules_prefilter *pf, struct pair *pairs,
+			unsigned int np)
 {
-	struct rules_prefilter *pf = bav_xcalloc(1, sizeof(*pf));
-	struct bav_pool *tmp = bav_pool_new(4096);
-	struct pair *pairs = NULL;
-	const struct set *s;
-	unsigned int i, j, np = 0, k;
+	unsigned int i, k;
 
-	for (i = 0; i < t->n; i++) {
-		t->v[i].filtered = false;
-		if (t->v[i].re == NULL || t->v[i].pub.pattern == NULL ||
-		    (s = pattern_literals(tmp, t->v[i].pub.pattern)) == NULL)
-			continue;
-		t->v[i].filtered = true;
-		/* @UNSAFE */
-		pairs = bav_xrealloc(pairs, (np + s->n) * sizeof(*pairs));
-		for (j = 0; j < s->n; j++) {
-			pairs[np].lit = lit_add(pool, pf, s->v[j]) - 1;
-			pairs[np++].entry = i;
-		}
-	}
-	bav_pool_free(&tmp);
 	if (np > 0)
 		qsort(pairs, np, sizeof(*pairs), pair_cmp);
 	pf->entries = bav_xcalloc(np > 0 ? np : 1, sizeof(*pf->entries));
@@ -509,8 +537,34 @@ void bav_rules_prefilter_build(struct bav_pool *pool, struct rule_table *t)
 		lit->count++;
 		pf->entries[k++] = pairs[i].entry;
 	}
+}
+
+struct rules_prefilter *bav_rules_prefilter_build(struct rule_table *t)
+{
+	struct rules_prefilter *pf = bav_xcalloc(1, sizeof(*pf));
+	struct bav_pool *tmp = bav_pool_new(16384);
+	struct pair *pairs = NULL;
+	const struct set *s;
+	unsigned int i, j, np = 0, pairs_alloc = 0, lits_alloc = 0;
+	unsigned int text_alloc = 0;
+	size_t text_len = 0;
+
+	for (i = 0; i < t->n; i++) {
+		if (t->v[i].re == NULL || t->v[i].pub.pattern == NULL ||
+		    (s = pattern_literals(tmp, t->v[i].pub.pattern)) == NULL)
+			continue;
+		t->v[i].filtered = true;
+		grow(&pairs, &pairs_alloc, np, s->n, sizeof(*pairs));
+		for (j = 0; j < s->n; j++) {
+			pairs[np].lit = lit_add(pf, &text_len, &lits_alloc,
+						&text_alloc, s->v[j]) - 1;
+			pairs[np++].entry = i;
+		}
+	}
+	bav_pool_free(&tmp);
+	index_pairs(pf, pairs, np);
 	free(pairs);
-	t->pf = pf;
+	return pf;
 }
 
 void bav_rules_prefilter_free(struct rule_table *t)
@@ -519,6 +573,7 @@ void bav_rules_prefilter_free(struct rule_table *t)
 		return;
 	free(t->pf->lits);
 	free(t->pf->entries);
+	free(t->pf->text);
 	free(t->pf);
 	t->pf = NULL;
 }
@@ -549,16 +604,16 @@ static bool has_fold_char(const unsigned char *s, size_t len)
 	return false;
 }
 
-bool bav_rules_prefilter_scan(const struct rule_table *t, const char *text,
-			      size_t len, uint64_t *cand)
+bool bav_rules_prefilter_scan(const struct rules_prefilter *pf,
+			      unsigned int n, const char *text, size_t len,
+			      uint64_t *cand)
 {
-	const struct rules_prefilter *pf = t->pf;
 	const unsigned char *s = (const unsigned char *)text;
 	unsigned char high = 0;
 	unsigned int l, k;
 	size_t i;
 
-	memset(cand, 0, (t->n + 63) / 64 * sizeof(*cand));
+	memset(cand, 0, (n + 63) / 64 * sizeof(*cand));
 	for (i = 0; i + LIT_MIN <= len; i++) {
 		high |= s[i];
 		for (l = pf->buckets[hash3(s + i)]; l != 0;
@@ -566,7 +621,7 @@ bool bav_rules_prefilter_scan(const struct rule_table *t, const char *text,
 			const struct rules_lit *lit = &pf->lits[l - 1];
 
 			if (lit->len > len - i ||
-			    !text_equal_ci(s + i, lit->s, lit->len))
+			    !text_equal_ci(s + i, pf->text + lit->off, lit->len))
 				continue;
 			for (k = lit->first; k < lit->first + lit->count; k++)
 				cand[pf->entries[k] / 64] |=

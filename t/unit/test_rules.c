@@ -7,6 +7,7 @@
  * lookups.
  */
 #include "bav_private.h"
+#include "rules_int.h"		/* RULES_PF_AFTER */
 #include "test_common.h"
 
 #include <pthread.h>
@@ -586,6 +587,16 @@ static void test_binary_input(void)
 	test_end();
 }
 
+/* Enough lookups for the lazy prefilter of section to be built. */
+static void prefilter_warm(const struct bav_rules *rules,
+			   enum bav_rule_section section)
+{
+	unsigned int i;
+
+	for (i = 0; i < RULES_PF_AFTER; i++)
+		(void)bav_rules_match(rules, section, NULL, "", 0);
+}
+
 /* The literal prefilter (rules_prefilter.c) never hides a match. */
 static void test_prefilter(void)
 {
@@ -636,6 +647,10 @@ static void test_prefilter(void)
 		     "kelvin\n"
 		     "\\bwill (continue to )?(retry|try)\\b\n");
 	test_assert(rules != NULL);
+	if (rules != NULL) {
+		prefilter_warm(rules, BAV_RULE_HARD);
+		test_assert(rules->tables[BAV_RULE_HARD].pf != NULL);
+	}
 	for (i = 0; rules != NULL && i < sizeof(cases) / sizeof(*cases); i++)
 		test_assert_idx(streq(match_id(rules, BAV_RULE_HARD, NULL,
 					       cases[i].text, cases[i].len,
@@ -700,6 +715,7 @@ static void test_prefilter_random(void)
 			free(error);	/* not a valid regex: fine */
 			continue;
 		}
+		prefilter_warm(rules, BAV_RULE_HARD);
 		if ((match_id(rules, BAV_RULE_HARD, NULL, text, tlen,
 			      NULL) != NULL) !=
 		    (match_id(rules, BAV_RULE_SOFT, NULL, text, tlen,
