@@ -68,14 +68,6 @@ static const char *cut(struct rec *r, const char *s, size_t max)
 #define TEXT(s) BAV_STORE_PARAM_TEXT((s) != NULL ? (s) : "")
 #define OPT_INT(x) { (x) != 0 ? BAV_STORE_INT : BAV_STORE_NULL, (x), NULL }
 
-static int exists_row(void *ctx, const struct bav_store_value *cols,
-		      const char *const *names, unsigned int ncols)
-{
-	(void)cols; (void)names; (void)ncols;
-	*(bool *)ctx = true;
-	return 1;
-}
-
 /* The number of bav_events rows record_body() writes. */
 static unsigned int event_count(const struct bav_verdict *v)
 {
@@ -214,39 +206,25 @@ static int update_recipient(struct rec *r, const char *addr,
 	      bav_kind_name(r->v->kind);
 	{
 		struct bav_store_param p[] = {
-			BAV_STORE_PARAM_INT(r->t), BAV_STORE_PARAM_TEXT(addr),
-		};
-		/* the time column first, so a row exists for the state */
-		bav_buf_printf(&sql, "UPDATE bav_recipients SET %s = ? "
-			       "WHERE address = ?", column);
-		ret = bav_store_exec(r->store, sql.data, p, 2, NULL, NULL,
-				     r->error_r);
-	}
-	if (ret == BAV_OK && bav_store_changes(r->store) == 0) {
-		struct bav_store_param p[] = {
 			TEXT(addr), TEXT(cut(r, domain_of(addr), 255)),
 			BAV_STORE_PARAM_INT(r->t), BAV_STORE_PARAM_INT(r->t),
 			OPT_INT(o != NULL ? o->company_id : 0),
 			OPT_INT(o != NULL ? o->customer_id : 0),
 		};
-		bav_buf_reset(&sql);
+		/* the time column first, so a row exists for the state;
+		   one upsert (the only dialect-specific statement) */
 		bav_buf_printf(&sql, "INSERT INTO bav_recipients (address, "
 			       "domain, state_since, %s, company_id, "
-			       "customer_id) VALUES (?, ?, ?, ?, ?, ?)",
+			       "customer_id) VALUES (?, ?, ?, ?, ?, ?) ",
 			       column);
+		if (strcmp(bav_store_backend(r->store), "mariadb") == 0)
+			bav_buf_printf(&sql, "ON DUPLICATE KEY UPDATE %s = "
+				       "VALUES(%s)", column, column);
+		else
+			bav_buf_printf(&sql, "ON CONFLICT (address) DO UPDATE"
+				       " SET %s = excluded.%s", column, column);
 		ret = bav_store_exec(r->store, sql.data, p, 6, NULL, NULL,
 				     r->error_r);
-		if (ret < 0 && r->store->last_dup) {
-			/* another writer inserted the address meanwhile */
-			struct bav_store_param u[] = {
-				BAV_STORE_PARAM_INT(r->t), TEXT(addr),
-			};
-			bav_buf_reset(&sql);
-			bav_buf_printf(&sql, "UPDATE bav_recipients SET %s = ?"
-				       " WHERE address = ?", column);
-			ret = bav_store_exec(r->store, sql.data, u, 2, NULL,
-					     NULL, r->error_r);
-		}
 	}
 	bav_buf_free(&sql);
 	if (ret == BAV_OK && state != NULL) {
@@ -337,7 +315,6 @@ int bav_store_record(struct bav_store *store,
 		     const char *message_key, const char *receiving_host,
 		     time_t t, const char **error_r)
 {
-	struct bav_store_param kp[] = { BAV_STORE_PARAM_TEXT(message_key) };
 	struct rec r = { .store = store, .v = verdict, .t = t,
 			 .host = receiving_host, .error_r = error_r };
 	bool own_tx = !store->in_tx, found = false;
@@ -346,17 +323,13 @@ int bav_store_record(struct bav_store *store,
 	if (own_tx && (ret = bav_store_begin(store, error_r)) < 0)
 		return ret;
 	r.pool = bav_pool_new(4096);
-	ret = bav_store_exec(store, "SELECT 1 FROM bav_messages WHERE "
-			     "message_key = ?", kp, 1, exists_row, &found,
-			     error_r);
-	if (ret == BAV_OK && !found) {
-		ret = insert_message(&r, message_key);
-		if (ret < 0 && store->last_dup) {
-			found = true;	/* a concurrent writer was first */
-			ret = BAV_OK;
-		} else if (ret == BAV_OK) {
-			ret = record_body(&r);
-		}
+	/* the unique message_key decides: a duplicate is already there */
+	ret = insert_message(&r, message_key);
+	if (ret < 0 && store->last_dup) {
+		found = true;
+		ret = BAV_OK;
+	} else if (ret == BAV_OK) {
+		ret = record_body(&r);
 	}
 	bav_pool_free(&r.pool);
 	if (own_tx) {

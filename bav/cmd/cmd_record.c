@@ -153,12 +153,14 @@ static int replay(struct record_ctx *c, unsigned int n, int ret,
 static int flush_batch(struct record_ctx *c)
 {
 	const char *error;
+	char *first = NULL;
 	int ret;
 
 	if (!bav_store_in_transaction(c->store))
 		return 0;
 	ret = bav_store_commit(c->store, &error);
 	if (ret == BAV_ETEMP) {
+		first = strdup(error);
 		ret = replay(c, c->npend, ret, &error);
 		if (ret >= 0)
 			ret = bav_store_commit(c->store, &error);
@@ -166,11 +168,14 @@ static int flush_batch(struct record_ctx *c)
 	if (ret < 0) {
 		const char *e2;
 
-		store_fail(c, ret, error);
+		/* the first failure says why (later ones: "lost") */
+		store_fail(c, ret, first != NULL ? first : error);
 		(void)bav_store_rollback(c->store, &e2);
 		drop_pending(c);
+		free(first);
 		return -1;
 	}
+	free(first);
 	c->nrecorded += c->pending;
 	c->ndup += c->pending_dup;
 	drop_pending(c);
@@ -181,6 +186,7 @@ static void record_one(struct record_ctx *c, const struct input_msg *msg)
 {
 	struct pending *p = &c->pend[c->npend];
 	const char *error = NULL;
+	char *first = NULL;
 	int ret;
 
 	c->nmsgs++;
@@ -201,18 +207,20 @@ static void record_one(struct record_ctx *c, const struct input_msg *msg)
 	bav_store_message_key(msg->data, msg->len, p->key);
 	c->npend++;
 	ret = record_entry(c, c->npend - 1, &error);
-	if (ret == BAV_ETEMP)
+	if (ret == BAV_ETEMP) {
+		first = strdup(error);
 		ret = replay(c, c->npend, ret, &error);
+	}
 	if (ret < 0) {
 		const char *e2;
 
-		store_fail(c, ret, error);
+		store_fail(c, ret, first != NULL ? first : error);
 		(void)bav_store_rollback(c->store, &e2);
 		drop_pending(c);
-		return;
-	}
-	if (c->npend >= c->batch)
+	} else if (c->npend >= c->batch) {
 		(void)flush_batch(c);
+	}
+	free(first);
 }
 
 static void record_path(struct record_ctx *c, const char *path)
