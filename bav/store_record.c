@@ -16,10 +16,12 @@
  * DESCRIPTION
  *	bav_store_record() writes, in one transaction (the caller's, or
  *	its own): the bav_messages row keyed by message_key (already
- *	there: return 1, write nothing), one bav_events row per result,
- *	the state of each recipient in bav_recipients and, for replies and
- *	auto-replies, a bav_replies row. Only portable SQL through
- *	bav_store_exec(), so both backends run the same statements.
+ *	there: the unique key refuses it, return 1, write nothing), one
+ *	bav_events row per result, the state of each recipient in
+ *	bav_recipients and, for replies and auto-replies, a bav_replies
+ *	row. Everything goes through bav_store_exec(), in portable SQL
+ *	apart from the recipient upsert (ON CONFLICT for SQLite, ON
+ *	DUPLICATE KEY for MariaDB): about four statements per result.
  *	Strings are cut to the column sizes of the MariaDB schema (on a
  *	UTF-8 character boundary) so a strict server never refuses a row.
  *
