@@ -442,7 +442,8 @@ static const char *const delay_phrases[] = {
 	"only a temporary failure report", "is kept in the queue",
 	"still trying", "not yet been delivered", "has been delayed",
 	"delivery is delayed", "message is delayed",
-	"no action is required on your part",
+	"no action is required on your part", "continue delivery attempts",
+	"this is a warning only", "warning message only",
 };
 
 /* A notice that the message is still queued, not given up. */
