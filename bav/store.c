@@ -211,6 +211,7 @@ static char *read_password(const char *path, char **error_r)
 
 static const struct bav_store_vfuncs *find_backend(const char *scheme)
 {
+	(void)scheme;	/* unused without backends */
 #ifdef HAVE_SQLITE
 	if (strcmp(scheme, "sqlite") == 0)
 		return &bav_store_sqlite;

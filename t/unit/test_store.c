@@ -19,6 +19,7 @@
 static char dbpath[256];
 static char uri[300];
 
+#ifdef HAVE_SQLITE
 static const char bounce[] =
 	"From: MAILER-DAEMON@mx.example.org\n"
 	"To: bounces@example.org\n"
@@ -101,6 +102,8 @@ static long long scalar(struct bav_store *store, const char *sql,
 	return c.v;
 }
 
+#endif
+
 static void test_uri(void)
 {
 	static const struct {
@@ -151,6 +154,7 @@ static void test_uri(void)
 	test_end();
 }
 
+#ifdef HAVE_SQLITE
 static void test_open_migrate(void)
 {
 	struct bav_store_opts noopts = { .migrate = false };
@@ -385,6 +389,8 @@ out:
 	bav_pool_free(&pool);
 	test_end();
 }
+
+#endif
 
 static void test_key(void)
 {
