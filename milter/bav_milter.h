@@ -32,6 +32,8 @@ struct milter_settings {
 	bool header_per_rcpt;		/* one X-AGNMailloop per recipient */
 	unsigned int reload_interval;	/* seconds between mtime checks */
 	size_t max_header_len;		/* X-AGNMailloop value limit */
+	bool classify;			/* -k: X-Bav-Classification */
+	size_t classify_max;		/* -B: bytes of a message kept */
 };
 extern struct milter_settings settings;
 
@@ -51,6 +53,17 @@ int table_reload(bool force);
 int table_thread_start(void);
 void table_thread_stop(void);
 void table_deinit(void);
+
+/* ---- optional classification (classify.c) ---- */
+struct bav_buf;
+int classify_init(const char *rules_path, char **error_r);
+void classify_deinit(void);
+void classify_append(struct bav_buf *msg, bool *truncated, const void *data,
+		     size_t len);
+void classify_header(struct bav_buf *msg, bool *truncated, const char *name,
+		     const char *value);
+/* malloc'ed X-Bav-Classification value, or NULL if not a message */
+char *classify_verdict(const struct bav_buf *msg, bool truncated);
 
 /* ---- logging (log.c) ---- */
 enum log_level {

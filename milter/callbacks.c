@@ -69,6 +69,9 @@ struct conn {
 	unsigned int nheaders;
 	unsigned int rcpt_count;	/* recipients recorded */
 	unsigned int mailloop_headers;	/* incoming X-AGNMailloop fields */
+	unsigned int verdict_headers;	/* incoming X-Bav-Classification */
+	struct bav_buf msg;		/* -k: the message, at most -B bytes */
+	bool msg_truncated;
 };
 
 static unsigned long conn_serial;
@@ -87,6 +90,9 @@ static void txn_reset(struct conn *c)
 	c->nheaders = 0;
 	c->rcpt_count = 0;
 	c->mailloop_headers = 0;
+	c->verdict_headers = 0;
+	bav_buf_free(&c->msg);
+	c->msg_truncated = false;
 	c->loop = false;
 }
 
@@ -144,9 +150,11 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0,
 			       unsigned long *pf1, unsigned long *pf2,
 			       unsigned long *pf3)
 {
-	const unsigned long skip = SMFIP_NOHELO | SMFIP_NOBODY |
-				   SMFIP_NOUNKNOWN | SMFIP_NODATA;
-	const unsigned long nr = SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_EOH;
+	const unsigned long skip = SMFIP_NOHELO | SMFIP_NOUNKNOWN |
+				   SMFIP_NODATA |
+				   (settings.classify ? 0 : SMFIP_NOBODY);
+	const unsigned long nr = SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_EOH |
+				 (settings.classify ? SMFIP_NR_BODY : 0);
 	struct conn *c = bav_xcalloc(1, sizeof(*c));
 
 	(void)f2;
@@ -291,7 +299,6 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = smfi_getpriv(ctx);
 
-	(void)value;
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	/* refused at end of message: the same SMTP reply (after DATA) and
@@ -300,6 +307,11 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 		c->loop = true;
 	else if (strcasecmp(name, "X-AGNMailloop") == 0)
 		c->mailloop_headers++;
+	else if (settings.classify &&
+		 strcasecmp(name, "X-Bav-Classification") == 0)
+		c->verdict_headers++;
+	if (settings.classify)
+		classify_header(&c->msg, &c->msg_truncated, name, value);
 	return cont(c, SMFIP_NR_HDR);
 }
 
@@ -309,7 +321,42 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
 
-	return c == NULL ? SMFIS_TEMPFAIL : cont(c, SMFIP_NR_EOH);
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	if (settings.classify)
+		classify_append(&c->msg, &c->msg_truncated, "\n", 1);
+	return cont(c, SMFIP_NR_EOH);
+}
+
+/* Only with -k: keep the first -B bytes for the classifier. */
+static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	classify_append(&c->msg, &c->msg_truncated, data, len);
+	return cont(c, SMFIP_NR_BODY);
+}
+
+/* Replace incoming X-Bav-Classification fields by our verdict. */
+static void add_verdict(SMFICTX *ctx, struct conn *c)
+{
+	unsigned int i;
+	char *value, tag[64];
+
+	for (i = c->verdict_headers; i > 0; i--)
+		smfi_chgheader(ctx, "X-Bav-Classification", (int)i, NULL);
+	value = classify_verdict(&c->msg, c->msg_truncated);
+	if (value == NULL) {
+		log_msg(LOG_L_WARNING, "%s: not classified (not a message)",
+			conn_tag(ctx, c, tag, sizeof(tag)));
+		return;
+	}
+	smfi_addheader(ctx, "X-Bav-Classification", value);
+	log_msg(LOG_L_INFO, "%s: classified: %s",
+		conn_tag(ctx, c, tag, sizeof(tag)), value);
+	free(value);
 }
 
 static sfsistat mlfi_eom(SMFICTX *ctx)
@@ -348,6 +395,8 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 			smfi_addheader(ctx, "X-AGNMailloop", c->info.data);
 		}
 		smfi_addheader(ctx, "X-AGNLoop", "set");
+		if (settings.classify)
+			add_verdict(ctx, c);
 	}
 	log_msg(LOG_L_INFO, "%s: accepted from %s, %u recipient(s) recorded, "
 		"%u incoming X-AGNMailloop removed%s",
@@ -392,6 +441,7 @@ struct smfiDesc bav_milter_desc = {
 	.xxfi_envrcpt = mlfi_envrcpt,
 	.xxfi_header = mlfi_header,
 	.xxfi_eoh = mlfi_eoh,
+	.xxfi_body = mlfi_body,
 	.xxfi_eom = mlfi_eom,
 	.xxfi_abort = mlfi_abort,
 	.xxfi_close = mlfi_close,

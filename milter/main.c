@@ -5,7 +5,7 @@
  * SYNOPSIS
  *	bav-milter [-dHn] [-s socket] [-c table] [-L level] [-m mode]
  *		[-l networks] [-h names] [-t code] [-r seconds] [-u user[:group]]
- *		[-M mode] [-p pidfile]
+ *		[-M mode] [-p pidfile] [-k] [-K rules] [-B bytes]
  * DESCRIPTION
  *	Parses the options, loads the address table (a broken table is
  *	fatal at start-up only), opens the milter socket as the starting
@@ -61,6 +61,7 @@ struct milter_settings settings = {
 	.tempfail_code = "400",
 	.reload_interval = 2,
 	.max_header_len = 8000,
+	.classify_max = 1024 * 1024,
 };
 
 const char *milter_mode_name(enum milter_mode mode)
@@ -106,7 +107,8 @@ static void usage(void)
 		"usage: bav-milter [-dHn] [-s socket] [-c table] [-L level] "
 		"[-m enforce|soft|log-only]\n"
 		"\t[-l networks] [-h names] [-t tempfail-code] [-r seconds] "
-		"[-u user[:group]] [-M socket-mode] [-p pidfile]\n");
+		"[-u user[:group]] [-M socket-mode] [-p pidfile]\n"
+		"\t[-k] [-K rules] [-B bytes]\n");
 	exit(1);
 }
 
@@ -126,7 +128,7 @@ static void die(const char *fmt, ...)
 }
 
 struct opts {
-	const char *socket, *user, *pidfile, *local;
+	const char *socket, *user, *pidfile, *local, *rules;
 	int level;
 	mode_t sock_mode;
 	bool daemon, check;
@@ -175,10 +177,21 @@ static void parse_args(int argc, char **argv, struct opts *o)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:dHh:L:l:M:m:np:r:s:t:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "B:c:dHh:K:kL:l:M:m:np:r:s:t:u:")) != -1) {
 		switch (ch) {
+		case 'B':
+			settings.classify_max = number(optarg, 64UL << 20,
+						       "-B bytes");
+			break;
 		case 'c':
 			settings.table_path = optarg;
+			break;
+		case 'K':
+			o->rules = optarg;
+			settings.classify = true;
+			break;
+		case 'k':
+			settings.classify = true;
 			break;
 		case 'd':
 			o->daemon = true;
@@ -197,9 +210,15 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'l':
 			o->local = optarg;
 			break;
-		case 'M':
-			o->sock_mode = (mode_t)strtoul(optarg, NULL, 8);
+		case 'M': {
+			char *end;
+			unsigned long m = strtoul(optarg, &end, 8);
+
+			if (*optarg == '\0' || *end != '\0' || m > 0777)
+				die("bad socket mode '%s' (octal)", optarg);
+			o->sock_mode = (mode_t)m;
 			break;
+		}
 		case 'm':
 			if (strcmp(optarg, "enforce") == 0)
 				settings.mode = MODE_ENFORCE;
@@ -332,6 +351,8 @@ int main(int argc, char **argv)
 		parse_user(&o);
 	if (table_init(settings.table_path, &error) < 0)
 		die("%s", error);
+	if (settings.classify && classify_init(o.rules, &error) < 0)
+		die("%s", error);
 	if (o.check) {
 		struct bav_addrtable *t = table_get();
 
@@ -390,6 +411,7 @@ int main(int argc, char **argv)
 		unlink(o.pidfile);
 	log_msg(LOG_L_NOTICE, "stopped");
 	table_deinit();
+	classify_deinit();
 	netlist_free(&settings.local);
 	return ret == MI_SUCCESS ? 0 : 1;
 }

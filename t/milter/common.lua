@@ -1,6 +1,7 @@
 -- t/milter/common.lua - helpers shared by the miltertest scripts.
 -- Globals set by run.sh with -D: MILTER (the bav-milter binary), TABLE
--- (a private copy of bav.conf), SOCK (unix:... socket), TMP (scratch dir).
+-- (a private copy of bav.conf), SOCK (unix:... socket), TMP (scratch dir),
+-- TOP (the source tree).
 
 function check(cond, what)
 	if not cond then
@@ -69,4 +70,28 @@ function write_table(text)
 	f:write(text)
 	f:close()
 	assert(os.rename(TMP .. "/new.conf", TABLE))
+end
+
+-- send a message file: its header fields (continuation lines joined with
+-- "\n", as an MTA passes them), end of header, and the body
+function send_file(conn, path)
+	local f = assert(io.open(path, "r"))
+	local text = f:read("*a")
+	f:close()
+	local head, body = text:match("^(.-)\n\n(.*)$")
+	local name, value
+	for line in (head .. "\n"):gmatch("(.-)\n") do
+		if line:match("^[ \t]") and name then
+			value = value .. "\n" .. line
+		else
+			if name then header(conn, name, value) end
+			name, value = line:match("^([^:]+):[ \t]*(.*)$")
+		end
+	end
+	if name then header(conn, name, value) end
+	check(mt.eoh(conn) == nil, "eoh")
+	check(mt.bodystring(conn, body) == nil, "body")
+	check(mt.eom(conn) == nil, "eom")
+	check(mt.getreply(conn) == SMFIR_CONTINUE or
+	      mt.getreply(conn) == SMFIR_ACCEPT, "eom: continue")
 end

@@ -16,6 +16,7 @@
 srcdir=${top_srcdir:-.}/t/milter
 builddir=${top_builddir:-.}
 milter=$(cd "$builddir" && pwd)/milter/bav-milter
+top=$(cd "${top_srcdir:-.}" && pwd)
 
 command -v miltertest >/dev/null 2>&1 ||
 	{ echo "SKIP: miltertest not installed (Debian package miltertest)"; exit 77; }
@@ -42,7 +43,7 @@ for name in $names; do
 	cp "$srcdir/bav.conf" "$d/bav.conf"
 	miltertest -D MILTER="$milter" -D TABLE="$d/bav.conf" \
 		-D SOCK="unix:$d/sock" -D TMP="$d" \
-		-D COMMON="$srcdir/common.lua" \
+		-D COMMON="$srcdir/common.lua" -D TOP="$top" \
 		-s "$srcdir/$name.lua" > "$d/out" 2>&1
 	rc=$?
 	if [ $rc -eq 0 ] && [ -f "$srcdir/$name.expect" ]; then
