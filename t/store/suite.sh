@@ -28,24 +28,26 @@ q() { "$BAV" store query --store "$STORE" "$@"; }
 store_suite() {
 	srcdir=${top_srcdir:-.}
 	sh "$srcdir/t/store/gen-bounces.sh" 200 >"$T/gen.mbox"
+	# the examples (others add to them) plus the 200 generated reports
+	total=$(( $("$BAV" classify --list "$srcdir/contrib/examples" | wc -l) + 200 ))
 
 	"$BAV" record --store "$STORE" --host mx-test --time 1767225600 \
 		"$srcdir/contrib/examples" "$T/gen.mbox" 2>"$T/rec1.err"
 	check "record exits 0" 0 $?
 	n_msgs=$(q "SELECT COUNT(*) FROM bav_messages")
-	check "204 messages recorded" 204 "$n_msgs"
+	check "$total messages recorded" "$total" "$n_msgs"
 	# 200 generated reports, 20 of them with a second recipient
 	check "220 generated events" 220 \
 		"$(q "SELECT COUNT(*) FROM bav_events WHERE domain LIKE ?" '%.example')"
 	check "every message complete" 0 "$(q "SELECT COUNT(*) FROM bav_messages m
 		WHERE result_count <> (SELECT COUNT(*) FROM bav_events e WHERE e.message_id = m.id)")"
-	check "receiving host and time kept" 204 \
+	check "receiving host and time kept" "$total" \
 		"$(q "SELECT COUNT(*) FROM bav_messages WHERE receiving_host = ? AND time = ?" mx-test 1767225600)"
 	n_events=$(q "SELECT COUNT(*) FROM bav_events")
 
 	"$BAV" record --store "$STORE" "$srcdir/contrib/examples" "$T/gen.mbox" 2>"$T/rec2.err"
 	check "second run exits 0" 0 $?
-	grep -q '0 recorded, 204 already recorded' "$T/rec2.err" &&
+	grep -q "0 recorded, $total already recorded" "$T/rec2.err" &&
 		ok "second run records nothing" || fail "second run: $(cat "$T/rec2.err")"
 	check "events unchanged after the second run" "$n_events" "$(q "SELECT COUNT(*) FROM bav_events")"
 
@@ -63,8 +65,8 @@ store_suite() {
 		"$(q "SELECT state FROM bav_recipients WHERE address = ?" alt10@d10.example)"
 	check "soft bounce: not bounced" active \
 		"$(q "SELECT state FROM bav_recipients WHERE address = ?" user5@d5.example)"
-	check "complaint: state complained" 1 \
-		"$(q "SELECT COUNT(*) FROM bav_recipients WHERE state = 'complained'")"
+	check "complaint: state complained" complained \
+		"$(q "SELECT state FROM bav_recipients WHERE address = ?" reader@isp.example.net)"
 	check "bounce identity: original Message-ID" 1 \
 		"$(q "SELECT COUNT(*) FROM bav_events WHERE recipient = ? AND orig_message_id LIKE ?" user1@d1.example '%news-1@news.store-test.example%')"
 	check "report-style query (by domain, day)" "d1.example	1767225600	18" \
