@@ -52,22 +52,78 @@ struct rec {
 	const char **error_r;
 };
 
-/* s cut to at most max bytes on a UTF-8 boundary (rec-owned copy). */
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t need, i;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		need = 1;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		need = 2;
+		if (s[0] == 0xe0)
+			lo = 0xa0;
+		else if (s[0] == 0xed)
+			hi = 0x9f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		need = 3;
+		if (s[0] == 0xf0)
+			lo = 0x90;
+		else if (s[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (n < need + 1 || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i <= need; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return need + 1;
+}
+
+/* s as valid UTF-8 of at most max bytes: invalid bytes become '?', a
+   longer text is cut at a character boundary. s itself when it is
+   already fine, else a pool copy. A strict MariaDB (utf8mb4, TEXT of
+   64 KiB) would refuse the row otherwise. */
 static const char *cut(struct rec *r, const char *s, size_t max)
 {
-	size_t n;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n, i, k;
+	struct bav_buf b = { 0 };
+	char *copy;
 
 	if (s == NULL)
 		return "";
 	n = strlen(s);
-	if (n <= max)
+	for (i = 0; i < n && i < max; i += k)
+		if ((k = utf8_len(u + i, n - i)) == 0 || i + k > max)
+			break;
+	if (i == n)
 		return s;
-	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
-		max--;
-	return bav_pool_strndup(r->pool, s, max);
+	for (i = 0; i < n; i += k) {
+		k = utf8_len(u + i, n - i);
+		if (b.len + (k == 0 ? 1 : k) > max)
+			break;
+		if (k == 0) {
+			bav_buf_putc(&b, '?');
+			k = 1;
+		} else {
+			bav_buf_append(&b, s + i, k);
+		}
+	}
+	copy = bav_pool_strndup(r->pool, b.data != NULL ? b.data : "", b.len);
+	bav_buf_free(&b);
+	return copy;
 }
 
+/* the MariaDB TEXT columns hold 65535 bytes */
+#define TEXT_MAX 65000
+
 #define TEXT(s) BAV_STORE_PARAM_TEXT((s) != NULL ? (s) : "")
+#define TX(s) BAV_STORE_PARAM_TEXT(cut(r, (s), TEXT_MAX))
 #define OPT_INT(x) { (x) != 0 ? BAV_STORE_INT : BAV_STORE_NULL, (x), NULL }
 
 /* The number of bav_events rows record_body() writes. */
@@ -95,12 +151,12 @@ static int insert_message(struct rec *r, const char *key)
 		BAV_STORE_PARAM_INT(r->t),
 		TEXT(cut(r, r->host, 255)),
 		TEXT(bav_kind_name(v->kind)),
-		TEXT(v->rule), TEXT(v->mark), TEXT(v->from), TEXT(v->subject),
-		TEXT(v->reporting_mta), TEXT(v->unsubscribe_uid),
-		TEXT(id->message_id), TEXT(id->envelope_sender),
-		TEXT(id->envelope_recipient), TEXT(id->envelope_id),
-		TEXT(id->subject), TEXT(id->verp),
-		TEXT(o != NULL ? o->text : ""),
+		TX(v->rule), TX(v->mark), TX(v->from), TX(v->subject),
+		TX(v->reporting_mta), TX(v->unsubscribe_uid),
+		TX(id->message_id), TX(id->envelope_sender),
+		TX(id->envelope_recipient), TX(id->envelope_id),
+		TX(id->subject), TX(id->verp),
+		TX(o != NULL ? o->text : ""),
 		OPT_INT(o != NULL ? o->licence_id : 0),
 		OPT_INT(o != NULL ? o->company_id : 0),
 		OPT_INT(o != NULL ? o->mailing_id : 0),
@@ -138,16 +194,16 @@ static int insert_event(struct rec *r, const struct bav_result *res,
 		BAV_STORE_PARAM_INT(r->message_id),
 		BAV_STORE_PARAM_INT(r->t),
 		TEXT(addr), TEXT(cut(r, domain_of(addr), 255)),
-		TEXT(res->orig_recipient),
+		TX(res->orig_recipient),
 		TEXT(bav_kind_name(v->kind)),
 		TEXT(cut(r, res->action, 32)), TEXT(cut(r, res->reason, 64)),
 		BAV_STORE_PARAM_INT(res->hard ? 1 : 0),
 		BAV_STORE_PARAM_INT(res->detail),
 		TEXT(cut(r, res->status, 16)),
 		BAV_STORE_PARAM_INT(res->replycode),
-		TEXT(res->diagnostic), TEXT(res->remote_mta), TEXT(res->rule),
+		TX(res->diagnostic), TX(res->remote_mta), TX(res->rule),
 		TEXT(cut(r, res->feedback_type, 64)),
-		TEXT(v->ident.message_id), TEXT(v->ident.envelope_sender),
+		TX(v->ident.message_id), TX(v->ident.envelope_sender),
 		OPT_INT(o != NULL ? o->licence_id : 0),
 		OPT_INT(o != NULL ? o->company_id : 0),
 		OPT_INT(o != NULL ? o->mailing_id : 0),
@@ -253,8 +309,8 @@ static int insert_reply(struct rec *r)
 	struct bav_store_param p[] = {
 		BAV_STORE_PARAM_INT(r->message_id), BAV_STORE_PARAM_INT(r->t),
 		TEXT(bav_kind_name(v->kind)),
-		TEXT(cut(r, v->from, 320)), TEXT(v->subject),
-		TEXT(v->ident.envelope_recipient),
+		TEXT(cut(r, v->from, 320)), TX(v->subject),
+		TX(v->ident.envelope_recipient),
 		TEXT(v->mark[0] != '\0' ? cut(r, v->mark, 32) : "recorded"),
 		OPT_INT(o != NULL ? o->company_id : 0),
 		OPT_INT(o != NULL ? o->mailing_id : 0),

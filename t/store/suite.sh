@@ -72,6 +72,19 @@ store_suite() {
 	check "report-style query (by domain, day)" "d1.example	1767225600	18" \
 		"$(q "SELECT domain, time - time % 86400 AS day, COUNT(*) FROM bav_events WHERE domain = ? GROUP BY domain, time - time % 86400" d1.example)"
 
+	# raw 8-bit and over-long text: a strict utf8mb4 server must not refuse it
+	long=$(awk 'BEGIN { for (i = 0; i < 7000; i++) printf "too long "; }')
+	{ printf '%s\n' 'From: MAILER-DAEMON@mx.example.de' 'To: bounces@news.store-test.example' \
+		'Subject: Unzustellbar' 'Message-ID: <latin1@mx.example.de>' 'MIME-Version: 1.0' \
+		'Content-Type: multipart/report; report-type=delivery-status; boundary="L"' '' \
+		'--L' 'Content-Type: message/delivery-status' '' 'Reporting-MTA: dns; mx.example.de' '' \
+		'Final-Recipient: rfc822; mueller@example.de' 'Action: failed' 'Status: 5.1.1'
+	  printf 'Diagnostic-Code: smtp; 550 5.1.1 Empf\344nger unbekannt %s\n--L--\n' "$long"
+	} >"$T/latin1.eml"
+	"$BAV" record --store "$STORE" "$T/latin1.eml" 2>"$T/latin1.err"
+	check "8-bit and 63 KB diagnostic recorded" "0 1" \
+		"$? $(q "SELECT COUNT(*) FROM bav_events WHERE diagnostic LIKE ?" '550 5.1.1 Empf?nger unbekannt too long%')"
+
 	"$BAV" show --store "$STORE" User1@D1.example >"$T/show.out"
 	check "show exits 0" 0 $?
 	grep -q 'state: *bounced' "$T/show.out" && grep -q 'diagnostic: .*user unknown' "$T/show.out" &&
