@@ -42,7 +42,8 @@ void bav_buf_append(struct bav_buf *b, const void *data, size_t len)
 
 void bav_buf_putc(struct bav_buf *b, char c)
 {
-	grow(b, 1);
+	if (b->len + 2 > b->cap)
+		grow(b, 1);
 	b->data[b->len++] = c;
 	b->data[b->len] = '\0';
 }

@@ -40,11 +40,25 @@ static int b64val(int c)
 	return -1;
 }
 
+/* Room for n more bytes and a NUL in b. */
+static void buf_reserve(struct bav_buf *b, size_t n)
+{
+	if (b->data != NULL && b->cap - b->len > n)
+		return;
+	b->data = bav_xrealloc(b->data, b->len + n + 1);	/* @UNSAFE */
+	b->cap = b->len + n + 1;
+	b->data[b->len] = '\0';
+}
+
 void bav_decode_base64(struct bav_buf *out, const char *in, size_t len)
 {
 	unsigned int acc = 0, bits = 0;
+	unsigned char *o;
 	size_t i;
 
+	/* at most 3 bytes per 4 input characters */
+	buf_reserve(out, len / 4 * 3 + 3);
+	o = (unsigned char *)out->data + out->len;
 	for (i = 0; i < len; i++) {
 		int v = b64val((unsigned char)in[i]);
 
@@ -56,9 +70,11 @@ void bav_decode_base64(struct bav_buf *out, const char *in, size_t len)
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			bav_buf_putc(out, (char)((acc >> bits) & 0xff));
+			*o++ = (unsigned char)((acc >> bits) & 0xff);
 		}
 	}
+	out->len = (size_t)((char *)o - out->data);
+	out->data[out->len] = '\0';
 }
 
 static int hexval(int c)
@@ -79,6 +95,16 @@ static void qp_decode(struct bav_buf *out, const char *in, size_t len,
 	for (i = 0; i < len; i++) {
 		char c = in[i];
 
+		if (c != '=' && c != '_') {
+			/* a run of plain characters at once */
+			size_t j = i + 1;
+
+			while (j < len && in[j] != '=' && in[j] != '_')
+				j++;
+			bav_buf_append(out, in + i, j - i);
+			i = j - 1;
+			continue;
+		}
 		if (c == '=') {
 			int h, l;
 

@@ -32,6 +32,9 @@
 
 #include <stdlib.h>
 #include <strings.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 enum mode {
 	MODE_HEADERS,
@@ -477,6 +480,27 @@ static void process_line(struct bav_mime_parser *p, const char *line,
 	p->line_continued = !eol;
 }
 
+/* The first '\n' or '\r' in s[0..end), or end. */
+static const char *find_eol(const char *s, const char *end)
+{
+#if defined(__SSE2__)
+	const __m128i nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+
+	for (; end - s >= 16; s += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)s);
+		unsigned int bits = (unsigned int)_mm_movemask_epi8(
+			_mm_or_si128(_mm_cmpeq_epi8(v, nl),
+				     _mm_cmpeq_epi8(v, cr)));
+
+		if (bits != 0)
+			return s + __builtin_ctz(bits);
+	}
+#endif
+	while (s < end && *s != '\n' && *s != '\r')
+		s++;
+	return s;
+}
+
 int bav_mime_parser_push(struct bav_mime_parser *p, const unsigned char *data,
 			 size_t len, const char **error_r)
 {
@@ -498,8 +522,7 @@ int bav_mime_parser_push(struct bav_mime_parser *p, const unsigned char *data,
 				continue;
 			}
 		}
-		for (nl = s; nl < end && *nl != '\n' && *nl != '\r'; nl++)
-			;
+		nl = find_eol(s, end);
 		n = (size_t)(nl - s);
 		if (nl == end) {
 			bav_buf_append(&p->line, s, n);

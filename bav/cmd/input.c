@@ -245,35 +245,48 @@ static void set_loaded(struct input *in, const char *name)
 	in->idx = 0;
 }
 
+/* Read the open file fd (st: its fstat) into in->buf; closes fd. */
+static int load_fd(struct input *in, int fd, const struct stat *st,
+		   const char **error_r)
+{
+	unsigned char head[5];
+	int ret;
+
+	if (S_ISDIR(st->st_mode)) {
+		*error_r = strerror(EISDIR);
+		close(fd);
+		return -1;
+	}
+	if (in->max_size > 0 && S_ISREG(st->st_mode) &&
+	    (size_t)st->st_size > in->max_size &&
+	    !(pread(fd, head, 5, 0) == 5 && starts_from(head, 5))) {
+		*error_r = "message larger than --max-size";
+		close(fd);
+		return -2;
+	}
+	ret = read_all(in, fd, S_ISREG(st->st_mode) ? (size_t)st->st_size : 0);
+	if (ret < 0)
+		*error_r = strerror(errno);
+	close(fd);
+	return ret;
+}
+
 static int load_file(struct input *in, const char *path, const char **error_r)
 {
 	struct stat st;
-	unsigned char head[5];
-	int fd, ret;
+	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		*error_r = strerror(errno);
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
-		*error_r = S_ISDIR(st.st_mode) ? strerror(EISDIR) :
-			strerror(errno);
+	if (fstat(fd, &st) < 0) {
+		*error_r = strerror(errno);
 		close(fd);
 		return -1;
 	}
-	if (in->max_size > 0 && S_ISREG(st.st_mode) &&
-	    (size_t)st.st_size > in->max_size &&
-	    !(pread(fd, head, 5, 0) == 5 && starts_from(head, 5))) {
-		*error_r = "message larger than --max-size";
-		close(fd);
-		return -2;
-	}
-	ret = read_all(in, fd, S_ISREG(st.st_mode) ? (size_t)st.st_size : 0);
-	if (ret < 0)
-		*error_r = strerror(errno);
-	close(fd);
-	return ret;
+	return load_fd(in, fd, &st, error_r);
 }
 
 struct input *input_open(const char *path, size_t max_size,
@@ -281,6 +294,7 @@ struct input *input_open(const char *path, size_t max_size,
 {
 	struct input *in;
 	struct stat st;
+	int fd;
 
 	in = xrealloc(NULL, sizeof(*in));
 	memset(in, 0, sizeof(*in));
@@ -296,12 +310,17 @@ struct input *input_open(const char *path, size_t max_size,
 		set_loaded(in, in->files[0].path);
 		return in;
 	}
-	if (stat(path, &st) < 0) {
+	/* one open for a file; a directory is walked */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) < 0) {
 		*error_r = strerror(errno);
+		if (fd >= 0)
+			close(fd);
 		input_close(&in);
 		return NULL;
 	}
 	if (S_ISDIR(st.st_mode)) {
+		close(fd);
 		/* fail early when the top directory itself is unreadable */
 		if (access(path, R_OK | X_OK) < 0) {
 			*error_r = strerror(errno);
@@ -312,7 +331,7 @@ struct input *input_open(const char *path, size_t max_size,
 		return in;
 	}
 	add_entry(in, xstrdup(path), NULL);
-	switch (load_file(in, path, error_r)) {
+	switch (load_fd(in, fd, &st, error_r)) {
 	case -1:
 		input_close(&in);
 		return NULL;

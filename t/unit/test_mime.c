@@ -126,7 +126,7 @@ static void test_mime_structure(void)
 {
 	struct bav_pool *pool = bav_pool_new(0);
 	const char *error = NULL;
-	static const size_t chunks[] = { 1, 2, 3, 7, 64, 100000 };
+	static const size_t chunks[] = { 1, 2, 3, 7, 16, 17, 64, 100000 };
 	unsigned int i;
 
 	test_begin("mime: structure, any chunking");
