@@ -14,6 +14,9 @@
  *	results are fetched with mysql_stmt_store_result() and bound as
  *	strings of their maximum length, then typed from the field types.
  *	Transactions use mysql_autocommit/mysql_commit/mysql_rollback.
+ *	CLIENT_FOUND_ROWS makes the changes of an UPDATE the rows it
+ *	matched, as in SQLite, so "UPDATE, INSERT if nothing changed" works
+ *	on both.
  *
  *	Ownership: row values point into per-statement buffers valid
  *	during the row callback only.
@@ -146,7 +149,7 @@ static int my_open(struct bav_store *store, const struct bav_store_uri *uri,
 		       " ISOLATION LEVEL READ COMMITTED");
 	if (mysql_real_connect(be->db, uri->socket != NULL ? NULL : uri->host,
 			       uri->user, password, uri->db, uri->port,
-			       uri->socket, 0) == NULL) {
+			       uri->socket, CLIENT_FOUND_ROWS) == NULL) {
 		ret = db_fail(store, "connect");
 		be->gone = true;
 		return ret;
