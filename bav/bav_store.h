@@ -192,8 +192,9 @@ BAV_EXPORT long long bav_store_last_id(const struct bav_store *store);
    unsubscribed; delivered: last_delivery; reply: last_engagement;
    soft bounces and delays only set last_event: counting them is
    bav score's job) and a bav_replies row for replies and auto-replies.
-   Idempotent by message_key: returns 1 and changes nothing when that
-   key is already recorded, 0 when recorded. Inside a transaction
+   Idempotent by message_key (at most 128 bytes): returns 1 and changes
+   nothing when that key is already recorded, 0 when recorded. Text is
+   made valid UTF-8 and cut to the column sizes on the way in. Inside a transaction
    (bav_store_begin) it adds to it, else it runs in its own. */
 BAV_EXPORT int bav_store_record(struct bav_store *store,
 				const struct bav_verdict *verdict,
