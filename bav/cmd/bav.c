@@ -23,6 +23,7 @@
  */
 #include "cmd.h"
 #include "cmd_store.h"
+#include "deliver.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,10 @@ void cmd_usage(FILE *fp)
 	      "       bav show [--store URI] ADDRESS\n"
 	      "       bav unblock [--store URI] --reason TEXT ADDRESS\n"
 	      "       bav store init|version [--store URI]\n"
+	      "       bav deliver -f SENDER [-q QUEUEID] [--spool DIR]"
+	      " [--store URI] -- RECIPIENT...\n"
+	      "       bav recorder [--once] [--spool DIR] [--store URI]\n"
+	      "       bav lmtpd -s unix:PATH|inet:PORT@HOST [--spool DIR]\n"
 	      "       bav version\n"
 	      "       bav help\n", fp);
 }
@@ -82,6 +87,12 @@ int main(int argc, char **argv)
 		return cmd_unblock(argc - 1, argv + 1);
 	if (strcmp(cmd, "store") == 0)
 		return cmd_store(argc - 1, argv + 1);
+	if (strcmp(cmd, "deliver") == 0)
+		return cmd_deliver(argc - 1, argv + 1);
+	if (strcmp(cmd, "recorder") == 0)
+		return cmd_recorder(argc - 1, argv + 1);
+	if (strcmp(cmd, "lmtpd") == 0)
+		return cmd_lmtpd(argc - 1, argv + 1);
 	if (strcmp(cmd, "classify") == 0)
 		return cmd_classify(argc - 1, argv + 1);
 	if (strcmp(cmd, "rules") == 0)

@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NAME
+ *	cmd_recorder - "bav recorder": move spooled results into the store
+ * SYNOPSIS
+ *	bav recorder [--once] [--spool DIR] [--store URI]
+ *		[--password-file FILE] [--batch N] [--interval SECONDS]
+ *		[--keep-days N] [--quiet]
+ *
+ *	int cmd_recorder(int argc, char **argv)
+ * DESCRIPTION
+ *	Reads the entries that bav deliver and bav lmtpd wrote to the spool's
+ *	new/ directory, oldest first, and records their verdicts (no
+ *	reclassification) with bav_store_record() in transactions of up to
+ *	--batch entries (default 200, at most 64 MiB of messages). Only after
+ *	the commit are the entries moved to cur/ (kept --keep-days days,
+ *	default 7, for bav reclassify; 0 removes them at once). A crash
+ *	between commit and move leaves entries that are recorded again on
+ *	the next run; the store's message key makes that a no-op, so killed
+ *	at any point nothing is lost and nothing counted twice.
+ *
+ *	On a temporary store error (server gone, locked) the transaction is
+ *	rolled back, the entries stay, and the recorder retries after 1, 2,
+ *	4 ... up to 60 seconds; --once exits 75 instead. An entry that can't
+ *	be parsed, has no verdict (libbav refused the message) or that the
+ *	store rejects permanently is moved to bad/ and logged, the rest of
+ *	its batch recorded. Without --once the spool is polled every
+ *	--interval seconds (default 1) until SIGTERM or SIGINT, which finish
+ *	the current batch first. The store is $BAV_STORE unless --store.
+ * DIAGNOSTICS
+ *	syslog (facility mail) and stderr: one line per rejected entry and
+ *	per store failure, a summary per pass with entries unless --quiet.
+ *	Exit status: 0 done (--once: the spool was drained; daemon: stopped
+ *	by a signal); 64 usage; 75 temporary failure (--once, or the spool
+ *	can't be opened); 78 configuration (store URI, schema).
+ * SEE ALSO
+ *	bav-deliver(8), bav_spool.h, bav_store.h
+ */
+#include "deliver.h"
+#include "cmd_store.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH_BYTES (64u * 1024 * 1024)
+#define MAX_BACKOFF 60
+
+enum { OPT_ONCE = 400, OPT_BATCH, OPT_INTERVAL, OPT_KEEP, OPT_PWFILE,
+       OPT_SPOOL, OPT_STORE };
+
+static const struct option long_opts[] = {
+	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "spool", required_argument, NULL, OPT_SPOOL },
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "password-file", required_argument, NULL, OPT_PWFILE },
+	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "keep-days", required_argument, NULL, OPT_KEEP },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct recorder {
+	const char *spool_dir, *store_uri, *password_file;
+	unsigned int batch, interval, keep_days;
+	bool once, quiet;
+	struct bav_spool *spool;
+	struct bav_store *store;
+	unsigned long nrecorded, ndup, nbad;
+	time_t last_expire;
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void logmsg(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void logmsg(int prio, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	syslog(prio, "%s", line);
+	fprintf(stderr, "bav recorder: %s\n", line);
+}
+
+static int recorder_usage(void)
+{
+	fputs("usage: bav recorder [--once] [--spool DIR] [--store URI]"
+	      " [--password-file FILE]\n"
+	      "                    [--batch N] [--interval SECONDS]"
+	      " [--keep-days N] [--quiet]\n", stderr);
+	return CMD_EX_USAGE;
+}
+
+/* Open the store if needed: 0, or a bav_err. */
+static int store_connect(struct recorder *r)
+{
+	struct bav_store_opts so = { .migrate = true };
+	char *error = NULL;
+	int ret;
+
+	if (r->store != NULL)
+		return BAV_OK;
+	so.password_file = r->password_file;
+	ret = bav_store_open(r->store_uri, &so, &r->store, &error);
+	if (ret != BAV_OK) {
+		logmsg(LOG_ERR, "store: %s", error != NULL ? error : "?");
+		free(error);
+	}
+	return ret;
+}
+
+static void store_drop(struct recorder *r)
+{
+	const char *e;
+
+	if (r->store == NULL)
+		return;
+	if (bav_store_in_transaction(r->store))
+		(void)bav_store_rollback(r->store, &e);
+	bav_store_close(&r->store);
+}
+
+static void reject(struct recorder *r, const char *name, const char *why)
+{
+	const char *error;
+
+	logmsg(LOG_WARNING, "%s: moved to bad/: %s", name, why);
+	if (bav_spool_reject(r->spool, name, &error) != BAV_OK)
+		logmsg(LOG_ERR, "%s", error);
+	r->nbad++;
+}
+
+/* Record one entry inside the open transaction: 0 new, 1 dup, or err. */
+static int record_one(struct recorder *r, const struct bav_spool_entry *e,
+		      const char **error_r)
+{
+	return bav_store_record(r->store, e->verdict, e->key, e->host,
+				e->time, error_r);
+}
+
+/* After a permanent store error in a batch: one transaction per entry,
+   rejecting the entries the store refuses. Returns 0 or BAV_ETEMP. */
+static int record_singly(struct recorder *r, const char **names,
+			 struct bav_spool_entry **ents, unsigned int n)
+{
+	const char *error;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		if (ents[i] == NULL)
+			continue;
+		ret = bav_store_begin(r->store, &error);
+		if (ret == BAV_OK)
+			ret = record_one(r, ents[i], &error);
+		if (ret >= 0)
+			ret = bav_store_commit(r->store, &error);
+		else
+			(void)bav_store_rollback(r->store, &error);
+		if (ret == BAV_ETEMP)
+			return ret;
+		if (ret < 0) {
+			reject(r, names[i], error);
+			ents[i] = NULL;
+		}
+	}
+	return BAV_OK;
+}
+
+/* Read up to --batch entries; corrupt or unclassified ones go to bad/.
+   Returns the number of names listed (0: spool empty) or -1. */
+static int load_batch(struct recorder *r, struct bav_pool *pool,
+		      const char ***names_r, struct bav_spool_entry ***ents_r)
+{
+	const char **names, *error;
+	struct bav_spool_entry **ents;
+	unsigned int n, i;
+	size_t bytes = 0;
+
+	if (bav_spool_list(r->spool, pool, r->batch, &names, &n,
+			   &error) != BAV_OK) {
+		logmsg(LOG_ERR, "%s", error);
+		return -1;
+	}
+	ents = bav_pool_alloc(pool, (n + 1) * sizeof(*ents));
+	for (i = 0; i < n && bytes < BATCH_BYTES; i++) {
+		int ret = bav_spool_read(r->spool, names[i], pool, &ents[i],
+					 &error);
+
+		if (ret == BAV_EDATA) {
+			reject(r, names[i], error);
+			ents[i] = NULL;
+		} else if (ret != BAV_OK) {
+			ents[i] = NULL;	/* vanished: another recorder */
+		} else if (ents[i]->verdict == NULL) {
+			reject(r, names[i], ents[i]->error);
+			ents[i] = NULL;
+		} else {
+			bytes += ents[i]->msg_len;
+		}
+	}
+	*names_r = names;
+	*ents_r = ents;
+	return (int)i;
+}
+
+/* One batch: 1 some entries handled, 0 spool empty, or a bav_err. */
+static int one_batch(struct recorder *r)
+{
+	struct bav_pool *pool = bav_pool_new(1024 * 1024);
+	struct bav_spool_entry **ents;
+	const char **names, *error = NULL;
+	unsigned long nnew = 0, ndup = 0;
+	int n, i, ret;
+
+	n = load_batch(r, pool, &names, &ents);
+	if (n <= 0) {
+		bav_pool_free(&pool);
+		return n < 0 ? BAV_ETEMP : 0;
+	}
+	if ((ret = store_connect(r)) != BAV_OK)
+		goto out;
+	ret = bav_store_begin(r->store, &error);
+	for (i = 0; ret == BAV_OK && i < n; i++) {
+		if (ents[i] == NULL)
+			continue;
+		ret = record_one(r, ents[i], &error);
+		if (ret == 1)
+			ndup++;
+		else if (ret == 0)
+			nnew++;
+		if (ret > 0)
+			ret = BAV_OK;
+	}
+	if (ret == BAV_OK)
+		ret = bav_store_commit(r->store, &error);
+	if (ret == BAV_EDATA) {
+		(void)bav_store_rollback(r->store, &error);
+		nnew = ndup = 0;
+		ret = record_singly(r, names, ents, (unsigned int)n);
+	}
+	if (ret != BAV_OK) {
+		logmsg(LOG_ERR, "store: %s", error != NULL ? error :
+		       "temporary failure");
+		store_drop(r);
+		goto out;
+	}
+	/* committed: now the entries may go */
+	for (i = 0; i < n; i++) {
+		if (ents[i] != NULL &&
+		    bav_spool_done(r->spool, names[i], r->keep_days > 0,
+				   &error) != BAV_OK)
+			logmsg(LOG_ERR, "%s", error);
+	}
+	(void)bav_spool_sync(r->spool, &error);
+	r->nrecorded += nnew;
+	r->ndup += ndup;
+	ret = 1;
+out:
+	bav_pool_free(&pool);
+	return ret;
+}
+
+static void expire(struct recorder *r)
+{
+	time_t now = time(NULL);
+	unsigned int removed = 0;
+	const char *error;
+
+	if (now - r->last_expire < 60)
+		return;
+	r->last_expire = now;
+	if (bav_spool_expire(r->spool, now - (time_t)r->keep_days * 86400,
+			     &removed, &error) != BAV_OK)
+		logmsg(LOG_ERR, "%s", error);
+}
+
+static void sleep_s(unsigned int s)
+{
+	struct timespec ts = { (time_t)s, 0 };
+
+	if (!stop_flag)
+		nanosleep(&ts, NULL);
+}
+
+static int run(struct recorder *r)
+{
+	unsigned int backoff = 1;
+	int ret;
+
+	for (;;) {
+		ret = one_batch(r);
+		if (ret == 1) {
+			backoff = 1;
+			if (!stop_flag)
+				continue;
+		}
+		if (ret < 0 && ret != BAV_ETEMP)
+			return ret;
+		if (r->once)
+			return ret == 0 ? BAV_OK : ret;
+		if (stop_flag)
+			return BAV_OK;
+		if (ret == BAV_ETEMP) {
+			sleep_s(backoff);
+			backoff = backoff * 2 > MAX_BACKOFF ? MAX_BACKOFF :
+				backoff * 2;
+			continue;
+		}
+		expire(r);
+		sleep_s(r->interval);
+	}
+}
+
+static int parse_args(struct recorder *r, int argc, char **argv)
+{
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
+		switch (opt) {
+		case OPT_ONCE: r->once = true; break;
+		case OPT_SPOOL: r->spool_dir = optarg; break;
+		case OPT_STORE: r->store_uri = optarg; break;
+		case OPT_PWFILE: r->password_file = optarg; break;
+		case OPT_BATCH:
+			r->batch = (unsigned int)atoi(optarg);
+			if (r->batch == 0 || r->batch > 100000)
+				return recorder_usage();
+			break;
+		case OPT_INTERVAL:
+			r->interval = (unsigned int)atoi(optarg);
+			if (r->interval == 0)
+				return recorder_usage();
+			break;
+		case OPT_KEEP: r->keep_days = (unsigned int)atoi(optarg); break;
+		case 'q': r->quiet = true; break;
+		default:
+			return recorder_usage();
+		}
+	}
+	if (optind != argc)
+		return recorder_usage();
+	if (r->store_uri == NULL)
+		r->store_uri = getenv("BAV_STORE");
+	if (r->store_uri == NULL || *r->store_uri == '\0') {
+		fprintf(stderr, "bav recorder: no store: use --store URI or "
+			"set BAV_STORE\n");
+		return CMD_EX_USAGE;
+	}
+	return 0;
+}
+
+int cmd_recorder(int argc, char **argv)
+{
+	struct recorder r;
+	struct sigaction sa;
+	char *oerr = NULL;
+	const char *env = getenv("BAV_SPOOL");
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	r.spool_dir = env != NULL && *env != '\0' ? env : DELIVER_DEFAULT_SPOOL;
+	r.batch = 200;
+	r.interval = 1;
+	r.keep_days = 7;
+	if ((ret = parse_args(&r, argc, argv)) != 0)
+		return ret;
+	openlog("bav/recorder", LOG_PID, LOG_MAIL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (bav_spool_open(r.spool_dir, true, &r.spool, &oerr) != BAV_OK) {
+		logmsg(LOG_ERR, "%s", oerr);
+		free(oerr);
+		return CMD_EX_TEMPFAIL;
+	}
+	ret = run(&r);
+	if (r.once)
+		expire(&r);
+	if (!r.quiet && (r.nrecorded + r.ndup + r.nbad > 0 || ret != 0))
+		logmsg(LOG_INFO, "%lu recorded, %lu already recorded, "
+		       "%lu moved to bad/%s", r.nrecorded, r.ndup, r.nbad,
+		       ret == BAV_ETEMP ? ", store unavailable: entries kept"
+		       : "");
+	store_drop(&r);
+	bav_spool_close(&r.spool);
+	closelog();
+	if (ret == BAV_OK)
+		return CMD_EX_OK;
+	return ret == BAV_ETEMP ? CMD_EX_TEMPFAIL : CMD_EX_CONFIG;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * deliver.h - what bav deliver (pipe transport) and bav lmtpd (LMTP
+ * server) share: classification options, the spool write of one
+ * message and syslog/stderr reporting (deliver_common.c).
+ */
+#ifndef BAV_CMD_DELIVER_H
+#define BAV_CMD_DELIVER_H
+
+#include "cmd.h"
+#include "bav_spool.h"
+
+#include <syslog.h>
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#define DELIVER_DEFAULT_SPOOL LOCALSTATEDIR "/spool/bav"
+
+/* sysexits(3) values not in cmd.h */
+#define CMD_EX_DATAERR	65
+
+/* Options shared by deliver and lmtpd; read-only once set up, so the
+   LMTP threads share one. */
+struct deliver_cfg {
+	const char *spool_dir;
+	const char *store_uri;		/* deliver: record at once (optional) */
+	struct bav_rules *rules;
+	struct bav_limits limits;
+	struct bav_classify_opts opts;
+	size_t max_size;		/* bytes of one message */
+	char host[256];
+	bool quiet;			/* no syslog line per message */
+	/* option parsing scratch */
+	const char **rule_paths;
+	size_t nrules;
+	bool no_default;
+};
+
+/* Options both commands accept (getopt_long codes >= 300). */
+#define DELIVER_LONG_OPTS \
+	{ "spool", required_argument, NULL, 300 }, \
+	{ "rules", required_argument, NULL, 301 }, \
+	{ "no-default-rules", no_argument, NULL, 302 }, \
+	{ "max-size", required_argument, NULL, 303 }, \
+	{ "host", required_argument, NULL, 304 }, \
+	{ "rid", required_argument, NULL, 305 }
+
+/* Set defaults ($BAV_SPOOL or DELIVER_DEFAULT_SPOOL, 64 MiB, host name);
+   argc bounds the number of --rules. */
+void deliver_cfg_init(struct deliver_cfg *cfg, int argc);
+/* Handle one of the DELIVER_LONG_OPTS: 1 handled, 0 not one of them,
+   -1 bad value (printed). */
+int deliver_cfg_option(struct deliver_cfg *cfg, int opt, const char *arg,
+		       const char *cmd);
+/* Load the rules; prints and returns -1 on error. */
+int deliver_cfg_load(struct deliver_cfg *cfg, const char *cmd);
+void deliver_cfg_free(struct deliver_cfg *cfg);
+
+/* Classify msg and write the spool entry (fsync'ed). A message that
+   can't be classified is spooled with its error (kept, never lost).
+   Returns BAV_OK with *name_r (valid until the next spool call) and
+   *kind_r (a static name, or "unclassified"), or BAV_ETEMP with
+   *error_r (owned by the spool handle). */
+int deliver_spool_message(const struct deliver_cfg *cfg,
+			  struct bav_spool *spool, const char *sender,
+			  const char *const *rcpts, unsigned int nrcpts,
+			  const char *queue_id, const unsigned char *msg,
+			  size_t len, const char **name_r,
+			  const char **kind_r, const char **error_r);
+
+/* The subcommands (bav.c dispatches). */
+int cmd_deliver(int argc, char **argv);		/* cmd_deliver.c */
+int cmd_recorder(int argc, char **argv);	/* cmd_recorder.c */
+int cmd_lmtpd(int argc, char **argv);		/* cmd_lmtpd.c */
+
+/* BYTES with an optional k, m or g suffix; 0 on error. */
+size_t deliver_parse_size(const char *s);
+
+#endif

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NAME
+ *	deliver_common - classification and spooling shared by bav deliver
+ *	and bav lmtpd
+ * SYNOPSIS
+ *	#include "deliver.h"
+ *
+ *	void deliver_cfg_init(struct deliver_cfg *cfg, int argc)
+ *	int deliver_cfg_option(struct deliver_cfg *cfg, int opt,
+ *			       const char *arg, const char *cmd)
+ *	int deliver_cfg_load(struct deliver_cfg *cfg, const char *cmd)
+ *	int deliver_spool_message(const struct deliver_cfg *cfg,
+ *				  struct bav_spool *spool, ...)
+ * DESCRIPTION
+ *	One message: bav_classify() with the same options as bav classify
+ *	(rules, limits, rid), bav_store_message_key(), then one
+ *	bav_spool_write() of envelope, verdict and raw message. A message
+ *	libbav refuses (a parser limit, not a message) is spooled with the
+ *	error instead of a verdict, so it is kept for the operator and for
+ *	bav reclassify rather than bounced or lost.
+ *
+ *	cfg is read-only after deliver_cfg_load(): bav lmtpd's threads share
+ *	it, each with its own spool handle and pool.
+ * DIAGNOSTICS
+ *	deliver_spool_message() returns BAV_ETEMP when the spool write
+ *	failed (the caller answers 75 / 451); option errors are printed as
+ *	"bav CMD: why".
+ * SEE ALSO
+ *	bav-deliver(8), bav_spool.h
+ */
+#include "deliver.h"
+#include "bav_store.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void deliver_cfg_init(struct deliver_cfg *cfg, int argc)
+{
+	const char *env = getenv("BAV_SPOOL");
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->spool_dir = env != NULL && *env != '\0' ? env :
+		DELIVER_DEFAULT_SPOOL;
+	bav_limits_default(&cfg->limits);
+	cfg->max_size = cfg->limits.max_message_size;
+	if (gethostname(cfg->host, sizeof(cfg->host) - 1) < 0)
+		snprintf(cfg->host, sizeof(cfg->host), "localhost");
+	/* @UNSAFE: at most argc --rules arguments */
+	cfg->rule_paths = calloc((size_t)argc + 1, sizeof(*cfg->rule_paths));
+	if (cfg->rule_paths == NULL)
+		abort();
+}
+
+size_t deliver_parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *s == '-')
+		return 0;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	default: break;
+	}
+	if (*end != '\0' || v > (size_t)-1 / 4)
+		return 0;
+	return (size_t)v;
+}
+
+int deliver_cfg_option(struct deliver_cfg *cfg, int opt, const char *arg,
+		       const char *cmd)
+{
+	switch (opt) {
+	case 300:
+		cfg->spool_dir = arg;
+		return 1;
+	case 301:
+		cfg->rule_paths[cfg->nrules++] = arg;
+		return 1;
+	case 302:
+		cfg->no_default = true;
+		return 1;
+	case 303:
+		if ((cfg->max_size = deliver_parse_size(arg)) == 0) {
+			fprintf(stderr, "bav %s: bad --max-size: %s\n", cmd,
+				arg);
+			return -1;
+		}
+		if (cfg->max_size > cfg->limits.max_message_size)
+			cfg->limits.max_message_size = cfg->max_size;
+		return 1;
+	case 304:
+		snprintf(cfg->host, sizeof(cfg->host), "%s", arg);
+		return 1;
+	case 305:
+		cfg->opts.rid = arg;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int deliver_cfg_load(struct deliver_cfg *cfg, const char *cmd)
+{
+	char *error = NULL;
+
+	cfg->opts.limits = &cfg->limits;
+	if (cfg->nrules == 0 && !cfg->no_default)
+		return 0;	/* NULL rules: the built-in defaults */
+	if (bav_rules_load(cfg->rule_paths, cfg->nrules, !cfg->no_default,
+			   &cfg->rules, &error) != BAV_OK) {
+		fprintf(stderr, "bav %s: %s\n", cmd,
+			error != NULL ? error : "cannot load rules");
+		free(error);
+		return -1;
+	}
+	cfg->opts.rules = cfg->rules;
+	return 0;
+}
+
+void deliver_cfg_free(struct deliver_cfg *cfg)
+{
+	if (cfg->rules != NULL)
+		bav_rules_free(&cfg->rules);
+	free(cfg->rule_paths);
+	cfg->rule_paths = NULL;
+}
+
+int deliver_spool_message(const struct deliver_cfg *cfg,
+			  struct bav_spool *spool, const char *sender,
+			  const char *const *rcpts, unsigned int nrcpts,
+			  const char *queue_id, const unsigned char *msg,
+			  size_t len, const char **name_r,
+			  const char **kind_r, const char **error_r)
+{
+	struct bav_pool *pool = bav_pool_new(16384 + len / 2);
+	struct bav_verdict *v = NULL;
+	struct bav_spool_entry e;
+	char key[BAV_STORE_KEY_SIZE];
+	const char *cerr = NULL;
+	int ret;
+
+	memset(&e, 0, sizeof(e));
+	if (bav_classify(msg, len, &cfg->opts, pool, &v, &cerr) != BAV_OK)
+		v = NULL;
+	bav_store_message_key(msg, len, key);
+	e.sender = sender;
+	e.recipients = rcpts;
+	e.recipient_count = nrcpts;
+	e.queue_id = queue_id != NULL ? queue_id : "";
+	e.host = cfg->host;
+	e.time = time(NULL);
+	e.key = key;
+	e.verdict = v;
+	e.error = v == NULL ? (cerr != NULL ? cerr : "not classified") : NULL;
+	e.msg = msg;
+	e.msg_len = len;
+	*kind_r = v != NULL ? bav_kind_name(v->kind) : "unclassified";
+	ret = bav_spool_write(spool, &e, name_r, error_r);
+	bav_pool_free(&pool);
+	return ret;
+}
