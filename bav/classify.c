@@ -368,7 +368,7 @@ static size_t body_delimiter(const char *body, size_t len, const char **b_r)
 		if (ll > 0 && le[-1] == '\r')
 			ll--;
 		if (nl != NULL && ll > 3 && ll < 200 && s[0] == '-' &&
-		    s[1] == '-' &&
+		    s[1] == '-' && (size_t)(end - nl) > 8 &&
 		    bav_str_begins_ci(nl + 1, "content-")) {
 			*b_r = s + 2;
 			return ll - 2;
