@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NAME
+ *	bav-policyd - Postfix policy delegation server of bav (main)
+ * SYNOPSIS
+ *	bav-policyd [-dekn] [-s socket ...] [-c table] [-S store-uri]
+ *		[-f snapshot-file] [-I seconds] [-r seconds] [-L level]
+ *		[-m enforce|log-only] [-o name=value ...] [-u user[:group]]
+ *		[-M mode] [-p pidfile]
+ * DESCRIPTION
+ *	Parses the options, loads the address table (a broken table is
+ *	fatal at start-up only), opens the listeners as the starting user,
+ *	optionally daemonizes, writes the pid file, drops privileges and
+ *	runs the event loop (server.c) until SIGTERM or SIGINT. With
+ *	"-s stdio" (or "-s -") it serves one connection on stdin/stdout
+ *	instead, for spawn(8). See bav-policyd(8) for the options.
+ * SECURITY
+ *	Started as root, bav-policyd opens the sockets, sets their mode,
+ *	writes the pid file and then runs as the -u user. It writes nothing
+ *	else but the snapshot file (-f). Untrusted request text reaches the
+ *	log only through log_sanitize(); actions come from the command line
+ *	and are checked (one line, a known action word or a 4NN/5NN code).
+ * CONFIGURATION PARAMETERS
+ *	-o name=value, one table (params[] below, with bounds):
+ *	reject_action, tempfail_action, accept_action, suppress_action,
+ *	ratelimit_action, default_action; null_sender_client_limit,
+ *	null_sender_recipient_limit, null_sender_window;
+ *	max_request_size, max_attributes, max_requests, idle_timeout,
+ *	max_connections.
+ * SIGNALS
+ *	SIGHUP reloads the address table (the last good one stays when the
+ *	file is broken); SIGTERM and SIGINT stop. All three are read from a
+ *	signalfd by the event loop.
+ * DIAGNOSTICS
+ *	Exit 0 after a clean stop, EOF in stdio mode or a successful -n
+ *	check; 1 on a usage or configuration error; 75 (EX_TEMPFAIL) when
+ *	out of memory.
+ */
+#include "config.h"
+#include "bav_policyd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stddef.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+#define DEFAULT_SOCKET "unix:/run/bav/bav-policyd.sock"
+#define MAX_LISTENERS 8
+#define ACTION_MAX 512
+
+struct policy_settings settings = {
+	.mode = MODE_ENFORCE,
+	.refresh_interval = 60,
+	.reload_interval = 2,
+	.max_request_size = 16384,
+	.max_attributes = 200,
+	.max_requests = 0,
+	.idle_timeout = 600,
+	.max_connections = 4096,
+	.reject_action = "550 5.1.1 No such user",
+	.tempfail_action = "400 4.0.0 Please try again later",
+	.accept_action = "DUNNO",
+	.suppress_action = "REJECT 5.1.1 Recipient address suppressed (%s)",
+	.ratelimit_action = "DEFER 4.7.1 Too many delivery status "
+			    "notifications, try again later",
+	.default_action = "DUNNO",
+	.null_window = 3600,
+};
+
+static struct bav_addrtable *current;
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
+						      noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	char msg[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "bav-policyd: %s\n", msg);
+	exit(1);
+}
+
+static void oom_exit(size_t size)
+{
+	log_msg(LOG_L_FATAL, "out of memory (%zu bytes)", size);
+	_exit(75);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: bav-policyd [-dekn] [-s socket|stdio ...] [-c table] "
+		"[-S store-uri] [-f snapshot-file]\n"
+		"\t[-I refresh-seconds] [-r table-check-seconds] [-L level] "
+		"[-m enforce|log-only]\n"
+		"\t[-o name=value ...] [-u user[:group]] [-M socket-mode] "
+		"[-p pidfile]\n");
+	exit(1);
+}
+
+/* ---- the address table ------------------------------------------------- */
+
+struct bav_addrtable *table_current(void)
+{
+	return current;
+}
+
+void table_check(bool force)
+{
+	static struct stat failed_st;
+	static bool have_failed;
+	struct bav_addrtable *t;
+	struct stat st;
+	char *error = NULL;
+
+	if (settings.table_path == NULL ||
+	    (!force && !bav_addrtable_changed(current, settings.table_path)))
+		return;
+	if (stat(settings.table_path, &st) == 0 && !force && have_failed &&
+	    st.st_ino == failed_st.st_ino && st.st_size == failed_st.st_size &&
+	    st.st_mtim.tv_sec == failed_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == failed_st.st_mtim.tv_nsec)
+		return;	/* this version failed already */
+	if (bav_addrtable_load(settings.table_path, &t, &error) != BAV_OK) {
+		log_msg(LOG_L_ERROR, "reload failed, keeping the last good "
+			"table: %s", error);
+		free(error);
+		have_failed = stat(settings.table_path, &failed_st) == 0;
+		return;
+	}
+	have_failed = false;
+	bav_addrtable_unref(&current);
+	current = t;
+	log_msg(LOG_L_NOTICE, "reloaded %s: %zu entries, %zu domains",
+		settings.table_path, bav_addrtable_count(t),
+		bav_addrtable_domain_count(t));
+}
+
+/* ---- -o name=value ------------------------------------------------------ */
+
+enum ptype { P_ACTION, P_UINT, P_SIZE };
+
+static const struct param {
+	const char *name;
+	enum ptype type;
+	size_t off;
+	unsigned long min, max;
+} params[] = {
+#define A(n) { #n, P_ACTION, offsetof(struct policy_settings, n), 0, 0 }
+	A(reject_action), A(tempfail_action), A(accept_action),
+	A(suppress_action), A(ratelimit_action), A(default_action),
+#undef A
+	{ "null_sender_client_limit", P_UINT,
+	  offsetof(struct policy_settings, null_client_limit), 0, 1000000000 },
+	{ "null_sender_recipient_limit", P_UINT,
+	  offsetof(struct policy_settings, null_rcpt_limit), 0, 1000000000 },
+	{ "null_sender_window", P_UINT,
+	  offsetof(struct policy_settings, null_window), 1, 86400 * 7 },
+	{ "max_request_size", P_SIZE,
+	  offsetof(struct policy_settings, max_request_size), 256, 1048576 },
+	{ "max_attributes", P_UINT,
+	  offsetof(struct policy_settings, max_attributes), 1, 10000 },
+	{ "max_requests", P_UINT,
+	  offsetof(struct policy_settings, max_requests), 0, 1000000000 },
+	{ "idle_timeout", P_UINT,
+	  offsetof(struct policy_settings, idle_timeout), 0, 86400 },
+	{ "max_connections", P_UINT,
+	  offsetof(struct policy_settings, max_connections), 1, 100000 },
+};
+
+/* An action Postfix's access(5) accepts: one line, a 4NN/5NN code or an
+   action word first. */
+static bool action_ok(const char *a)
+{
+	static const char *const words[] = {
+		"OK", "DUNNO", "REJECT", "DEFER", "DEFER_IF_PERMIT",
+		"DEFER_IF_REJECT", "PREPEND", "HOLD", "WARN", "DISCARD",
+		"FILTER", "REDIRECT", "INFO", "BCC"
+	};
+	size_t wlen = strcspn(a, " \t"), i;
+
+	if (*a == '\0' || strlen(a) > ACTION_MAX || strpbrk(a, "\r\n"))
+		return false;
+	if (wlen == 3 && (a[0] == '4' || a[0] == '5') &&
+	    strspn(a, "0123456789") == 3)
+		return true;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i]) == wlen && strncasecmp(a, words[i], wlen) == 0)
+			return true;
+	return false;
+}
+
+static void set_param(const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	size_t nlen = eq != NULL ? (size_t)(eq - arg) : 0, i;
+	const char *value;
+	char *end;
+	unsigned long v;
+
+	if (eq == NULL)
+		die("-o %s: expected name=value", arg);
+	value = eq + 1;
+	value += strspn(value, " \t");
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++)
+		if (strlen(params[i].name) == nlen &&
+		    strncmp(params[i].name, arg, nlen) == 0)
+			break;
+	if (i == sizeof(params) / sizeof(params[0]))
+		die("-o: unknown parameter '%.*s'", (int)nlen, arg);
+	if (params[i].type == P_ACTION) {
+		if (!action_ok(value))
+			die("-o %s: not a Postfix access(5) action: '%s'",
+			    params[i].name, value);
+		*(const char **)((char *)&settings + params[i].off) = value;
+		return;
+	}
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (*value == '\0' || *end != '\0' || errno != 0 ||
+	    v < params[i].min || v > params[i].max)
+		die("-o %s: '%s' is not a number from %lu to %lu",
+		    params[i].name, value, params[i].min, params[i].max);
+	if (params[i].type == P_SIZE)
+		*(size_t *)((char *)&settings + params[i].off) = v;
+	else
+		*(unsigned int *)((char *)&settings + params[i].off) =
+			(unsigned int)v;
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+struct opts {
+	const char *sockets[MAX_LISTENERS];
+	size_t nsockets;
+	const char *user, *pidfile;
+	int level;
+	unsigned int sock_mode;
+	bool daemon, check, to_stderr, stdio;
+	uid_t uid;
+	gid_t gid;
+	bool have_user;
+};
+
+static unsigned long number(const char *s, unsigned long max, const char *what)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v > max)
+		die("bad %s '%s'", what, s);
+	return v;
+}
+
+static void parse_user(struct opts *o)
+{
+	char name[256], *colon;
+	const struct passwd *pw;
+
+	snprintf(name, sizeof(name), "%s", o->user);
+	colon = strchr(name, ':');
+	if (colon != NULL)
+		*colon++ = '\0';
+	pw = getpwnam(name);
+	if (pw == NULL)
+		die("unknown user '%s'", name);
+	o->uid = pw->pw_uid;
+	o->gid = pw->pw_gid;
+	if (colon != NULL) {
+		const struct group *gr = getgrnam(colon);
+
+		if (gr == NULL)
+			die("unknown group '%s'", colon);
+		o->gid = gr->gr_gid;
+	}
+	o->have_user = true;
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	int ch;
+
+	while ((ch = getopt(argc, argv, "c:def:I:kL:M:m:no:p:r:S:s:u:")) != -1) {
+		switch (ch) {
+		case 'c':
+			settings.table_path = optarg;
+			break;
+		case 'd':
+			o->daemon = true;
+			break;
+		case 'e':
+			o->to_stderr = true;
+			break;
+		case 'f':
+			settings.snapshot_path = optarg;
+			break;
+		case 'I':
+			settings.refresh_interval =
+				(unsigned int)number(optarg, 86400, "-I seconds");
+			break;
+		case 'L':
+			o->level = log_level_parse(optarg);
+			if (o->level < 0)
+				die("invalid log level '%s'", optarg);
+			break;
+		case 'M':
+			o->sock_mode = (unsigned int)strtoul(optarg, NULL, 8);
+			break;
+		case 'm':
+			if (strcmp(optarg, "enforce") == 0)
+				settings.mode = MODE_ENFORCE;
+			else if (strcmp(optarg, "log-only") == 0)
+				settings.mode = MODE_LOGONLY;
+			else
+				die("bad mode '%s' (enforce, log-only)", optarg);
+			break;
+		case 'n':
+			o->check = true;
+			break;
+		case 'o':
+			set_param(optarg);
+			break;
+		case 'p':
+			o->pidfile = optarg;
+			break;
+		case 'r':
+			settings.reload_interval =
+				(unsigned int)number(optarg, 86400, "-r seconds");
+			break;
+		case 'S':
+			settings.store_uri = optarg;
+			break;
+		case 's':
+			if (strcmp(optarg, "stdio") == 0 ||
+			    strcmp(optarg, "-") == 0) {
+				o->stdio = true;
+				break;
+			}
+			if (o->nsockets == MAX_LISTENERS)
+				die("at most %d listeners", MAX_LISTENERS);
+			o->sockets[o->nsockets++] = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (o->stdio && o->nsockets > 0)
+		die("-s stdio cannot be combined with listeners");
+	if (o->nsockets == 0 && !o->stdio)
+		o->sockets[o->nsockets++] = DEFAULT_SOCKET;
+}
+
+static void daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	if (chdir("/") < 0)
+		die("chdir /: %s", strerror(errno));
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+}
+
+static void write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 ||
+	    fclose(f) != 0)
+		die("pid file %s: %s", path, strerror(errno));
+}
+
+static void drop_privileges(const struct opts *o)
+{
+	if (!o->have_user)
+		return;
+	if (setgroups(1, &o->gid) < 0 || setgid(o->gid) < 0 ||
+	    setuid(o->uid) < 0)
+		die("cannot switch to %s: %s", o->user, strerror(errno));
+}
+
+static const char *unix_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	return spec[0] == '/' ? spec : NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .level = LOG_L_WARNING, .sock_mode = 0666 };
+	int fds[MAX_LISTENERS], ret;
+	char errbuf[512], *error = NULL;
+	sigset_t set;
+	size_t i;
+
+	parse_args(argc, argv, &o);
+	/* the event loop reads these from a signalfd; block them before a
+	   socket exists, so nobody can signal a half-started daemon */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (!o.stdio)
+		sigprocmask(SIG_BLOCK, &set, NULL);
+	log_open((enum log_level)o.level, o.to_stderr);
+	bav_set_oom_hook(oom_exit);
+	if (o.user != NULL)
+		parse_user(&o);
+	if (settings.table_path != NULL &&
+	    bav_addrtable_load(settings.table_path, &current, &error) != BAV_OK)
+		die("%s", error);
+	if (o.check) {
+		printf("bav-policyd: table %s (%zu entries), store %s, "
+		       "snapshot %s, mode %s: ok\n",
+		       settings.table_path ? settings.table_path : "none",
+		       current ? bav_addrtable_count(current) : 0,
+		       settings.store_uri ? settings.store_uri : "none",
+		       settings.snapshot_path ? settings.snapshot_path : "none",
+		       settings.mode == MODE_LOGONLY ? "log-only" : "enforce");
+		bav_addrtable_unref(&current);
+		return 0;
+	}
+	if (o.stdio) {
+		drop_privileges(&o);
+		ret = server_stdio();
+		bav_addrtable_unref(&current);
+		return ret;
+	}
+	for (i = 0; i < o.nsockets; i++) {
+		const char *path = unix_path(o.sockets[i]);
+
+		fds[i] = server_listen(o.sockets[i], o.sock_mode, errbuf,
+				       sizeof(errbuf));
+		if (fds[i] < 0)
+			die("%s", errbuf);
+		if (path != NULL && o.have_user &&
+		    chown(path, o.uid, o.gid) < 0)
+			die("chown %s: %s", path, strerror(errno));
+	}
+	if (o.daemon)
+		daemonize();
+	if (o.pidfile != NULL)
+		write_pidfile(o.pidfile);
+	drop_privileges(&o);
+	log_msg(LOG_L_NOTICE, "started: %s%s, table %s (%zu entries), "
+		"store %s, snapshot file %s, mode %s", o.sockets[0],
+		o.nsockets > 1 ? " and more" : "",
+		settings.table_path ? settings.table_path : "none",
+		current ? bav_addrtable_count(current) : 0,
+		settings.store_uri ? settings.store_uri : "none",
+		settings.snapshot_path ? settings.snapshot_path : "none",
+		settings.mode == MODE_LOGONLY ? "log-only" : "enforce");
+	ret = server_run(fds, o.nsockets);
+	for (i = 0; i < o.nsockets; i++) {
+		const char *path = unix_path(o.sockets[i]);
+
+		close(fds[i]);
+		if (path != NULL)
+			unlink(path);
+	}
+	if (o.pidfile != NULL)
+		unlink(o.pidfile);
+	log_msg(LOG_L_NOTICE, "stopped");
+	bav_addrtable_unref(&current);
+	return ret;
+}
