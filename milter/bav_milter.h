@@ -33,6 +33,9 @@ struct milter_settings {
 	unsigned int reload_interval;	/* seconds between mtime checks */
 	size_t max_header_len;		/* X-AGNMailloop value limit */
 	bool classify;			/* -k: X-Bav-Classification */
+	bool spf, dkim;			/* -S, -V: Authentication-Results */
+	const char *authserv_id;	/* -A, default the host name */
+	unsigned int dns_timeout;	/* -T seconds */
 	size_t classify_max;		/* -B: bytes of a message kept */
 };
 extern struct milter_settings settings;
@@ -64,6 +67,19 @@ void classify_header(struct bav_buf *msg, bool *truncated, const char *name,
 		     const char *value);
 /* malloc'ed X-Bav-Classification value, or NULL if not a message */
 char *classify_verdict(const struct bav_buf *msg, bool truncated);
+
+/* ---- optional SPF and DKIM (auth.c) ---- */
+struct auth_msg;
+int auth_init(const char *spf_zone, const char *dkim_keys, char **error_r);
+void auth_deinit(void);
+struct auth_msg *auth_msg_new(unsigned long id);
+void auth_msg_header(struct auth_msg *m, const char *name, const char *value);
+void auth_msg_eoh(struct auth_msg *m);
+void auth_msg_body(struct auth_msg *m, const unsigned char *data, size_t len);
+/* malloc'ed Authentication-Results value (checks SPF now, ends DKIM) */
+char *auth_results(struct auth_msg *m, const struct sockaddr *client,
+		   const char *helo, const char *sender);
+void auth_msg_free(struct auth_msg **m);
 
 /* ---- logging (log.c) ---- */
 enum log_level {

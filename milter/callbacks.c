@@ -47,6 +47,7 @@
 #include "bav_milter.h"
 
 #include <libmilter/mfapi.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,15 @@ struct conn {
 	unsigned int verdict_headers;	/* incoming X-Bav-Classification */
 	struct bav_buf msg;		/* -k: the message, at most -B bytes */
 	bool msg_truncated;
+	/* -S/-V */
+	bool leadspc;			/* header values keep their space */
+	char *helo;
+	struct sockaddr_storage addr;
+	bool have_addr;
+	struct auth_msg *auth;
+	unsigned int ar_count;		/* Authentication-Results seen */
+	unsigned int ar_ours[8];	/* indexes of those with our id */
+	unsigned int ar_nours;
 };
 
 static unsigned long conn_serial;
@@ -94,6 +104,13 @@ static void txn_reset(struct conn *c)
 	bav_buf_free(&c->msg);
 	c->msg_truncated = false;
 	c->loop = false;
+	auth_msg_free(&c->auth);
+	c->ar_count = c->ar_nours = 0;
+}
+
+static bool want_auth(void)
+{
+	return settings.spf || settings.dkim;
 }
 
 /* The reply of a step that always continues: none when the MTA agreed
@@ -150,11 +167,14 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0,
 			       unsigned long *pf1, unsigned long *pf2,
 			       unsigned long *pf3)
 {
-	const unsigned long skip = SMFIP_NOHELO | SMFIP_NOUNKNOWN |
-				   SMFIP_NODATA |
-				   (settings.classify ? 0 : SMFIP_NOBODY);
+	const bool body = settings.classify || settings.dkim;
+	const unsigned long skip = SMFIP_NOUNKNOWN | SMFIP_NODATA |
+				   (settings.spf ? 0 : SMFIP_NOHELO) |
+				   (body ? 0 : SMFIP_NOBODY) |
+				   (settings.dkim ? SMFIP_HDR_LEADSPC : 0);
 	const unsigned long nr = SMFIP_NR_MAIL | SMFIP_NR_HDR | SMFIP_NR_EOH |
-				 (settings.classify ? SMFIP_NR_BODY : 0);
+				 (body ? SMFIP_NR_BODY : 0) |
+				 (settings.spf ? SMFIP_NR_HELO : 0);
 	struct conn *c = bav_xcalloc(1, sizeof(*c));
 
 	(void)f2;
@@ -163,6 +183,7 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0,
 	*pf1 = f1 & (skip | nr);
 	*pf2 = *pf3 = 0;
 	c->nr = *pf1 & nr;
+	c->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	smfi_setpriv(ctx, c);
 	return SMFIS_CONTINUE;
 }
@@ -190,8 +211,26 @@ static sfsistat mlfi_connect(SMFICTX *ctx, char *hostname,
 		return SMFIS_ACCEPT;
 	}
 	log_msg(LOG_L_VERBOSE, "c%lu: connect from %s", c->id, c->client);
+	if (hostaddr != NULL && (hostaddr->sa_family == AF_INET ||
+				 hostaddr->sa_family == AF_INET6)) {
+		memcpy(&c->addr, hostaddr, hostaddr->sa_family == AF_INET ?
+		       sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+		c->have_addr = true;
+	}
 	c->table = table_get();
 	return SMFIS_CONTINUE;
+}
+
+/* Only with -S: the HELO name for SPF of the null sender. */
+static sfsistat mlfi_helo(SMFICTX *ctx, char *name)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	free(c->helo);
+	c->helo = bav_xstrdup(name != NULL ? name : "");
+	return cont(c, SMFIP_NR_HELO);
 }
 
 static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
@@ -204,6 +243,8 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
 	c->sender = bav_xstrdup(argv[0] != NULL ? argv[0] : "<>");
 	bav_buf_append(&c->info, "from=", 5);
 	put_value(&c->info, c->sender);
+	if (want_auth())
+		c->auth = auth_msg_new(c->id);
 	return cont(c, SMFIP_NR_MAIL);
 }
 
@@ -295,6 +336,20 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	return ret;
 }
 
+/* RFC 8601 section 5: fields that claim to come from our authserv-id are
+   forged (we add ours at the top); remember their indexes. */
+static void note_ar(struct conn *c, const char *value)
+{
+	size_t len = strlen(settings.authserv_id);
+
+	c->ar_count++;
+	value += strspn(value, " \t\r\n");
+	if (strncasecmp(value, settings.authserv_id, len) == 0 &&
+	    strchr("; \t\r\n", value[len]) != NULL && value[len] != '\0' &&
+	    c->ar_nours < sizeof(c->ar_ours) / sizeof(c->ar_ours[0]))
+		c->ar_ours[c->ar_nours++] = c->ar_count;
+}
+
 static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct conn *c = smfi_getpriv(ctx);
@@ -310,6 +365,13 @@ static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
 	else if (settings.classify &&
 		 strcasecmp(name, "X-Bav-Classification") == 0)
 		c->verdict_headers++;
+	if (c->auth != NULL) {
+		auth_msg_header(c->auth, name, value);
+		if (strcasecmp(name, "Authentication-Results") == 0)
+			note_ar(c, value);
+	}
+	if (c->leadspc && *value == ' ')
+		value++;
 	if (settings.classify)
 		classify_header(&c->msg, &c->msg_truncated, name, value);
 	return cont(c, SMFIP_NR_HDR);
@@ -325,18 +387,59 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
 		return SMFIS_TEMPFAIL;
 	if (settings.classify)
 		classify_append(&c->msg, &c->msg_truncated, "\n", 1);
+	if (c->auth != NULL)
+		auth_msg_eoh(c->auth);
 	return cont(c, SMFIP_NR_EOH);
 }
 
-/* Only with -k: keep the first -B bytes for the classifier. */
+/* Only with -k or -V: keep the first -B bytes for the classifier, feed
+   the DKIM verifier. */
 static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
 	struct conn *c = smfi_getpriv(ctx);
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
-	classify_append(&c->msg, &c->msg_truncated, data, len);
+	if (settings.classify)
+		classify_append(&c->msg, &c->msg_truncated, data, len);
+	if (c->auth != NULL)
+		auth_msg_body(c->auth, data, len);
 	return cont(c, SMFIP_NR_BODY);
+}
+
+/* Add (index < 0) or insert a field; with SMFIP_HDR_LEADSPC the value
+   must carry the space after the colon itself. */
+static void put_field(SMFICTX *ctx, const struct conn *c, int index,
+		      const char *name, const char *value)
+{
+	struct bav_buf b = { 0 };
+
+	if (c->leadspc)
+		bav_buf_putc(&b, ' ');
+	bav_buf_append(&b, value, strlen(value));
+	if (index < 0)
+		smfi_addheader(ctx, (char *)name, b.data);
+	else
+		smfi_insheader(ctx, index, (char *)name, b.data);
+	bav_buf_free(&b);
+}
+
+/* Replace forged Authentication-Results by ours, at the top. */
+static void add_auth(SMFICTX *ctx, struct conn *c)
+{
+	unsigned int i;
+	char *value, tag[64];
+
+	for (i = c->ar_nours; i > 0; i--)
+		smfi_chgheader(ctx, "Authentication-Results",
+			       (int)c->ar_ours[i - 1], NULL);
+	value = auth_results(c->auth, c->have_addr ?
+			     (const struct sockaddr *)&c->addr : NULL,
+			     c->helo, c->sender);
+	put_field(ctx, c, 0, "Authentication-Results", value);
+	log_msg(LOG_L_INFO, "%s: Authentication-Results: %s",
+		conn_tag(ctx, c, tag, sizeof(tag)), value);
+	free(value);
 }
 
 /* Replace incoming X-Bav-Classification fields by our verdict. */
@@ -353,7 +456,7 @@ static void add_verdict(SMFICTX *ctx, struct conn *c)
 			conn_tag(ctx, c, tag, sizeof(tag)));
 		return;
 	}
-	smfi_addheader(ctx, "X-Bav-Classification", value);
+	put_field(ctx, c, -1, "X-Bav-Classification", value);
 	log_msg(LOG_L_INFO, "%s: classified: %s",
 		conn_tag(ctx, c, tag, sizeof(tag)), value);
 	free(value);
@@ -389,14 +492,16 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 	if (!c->local) {
 		if (settings.header_per_rcpt) {
 			for (i = 0; i < c->nheaders; i++)
-				smfi_addheader(ctx, "X-AGNMailloop",
-					       c->rcpt_headers[i]);
+				put_field(ctx, c, -1, "X-AGNMailloop",
+					  c->rcpt_headers[i]);
 		} else if (c->info.data != NULL) {
-			smfi_addheader(ctx, "X-AGNMailloop", c->info.data);
+			put_field(ctx, c, -1, "X-AGNMailloop", c->info.data);
 		}
-		smfi_addheader(ctx, "X-AGNLoop", "set");
+		put_field(ctx, c, -1, "X-AGNLoop", "set");
 		if (settings.classify)
 			add_verdict(ctx, c);
+		if (c->auth != NULL)
+			add_auth(ctx, c);
 	}
 	log_msg(LOG_L_INFO, "%s: accepted from %s, %u recipient(s) recorded, "
 		"%u incoming X-AGNMailloop removed%s",
@@ -425,6 +530,7 @@ static sfsistat mlfi_close(SMFICTX *ctx)
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	txn_reset(c);
+	free(c->helo);
 	bav_addrtable_unref(&c->table);
 	log_msg(LOG_L_DEBUG, "c%lu: close", c->id);
 	free(c);
@@ -437,6 +543,7 @@ struct smfiDesc bav_milter_desc = {
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
 	.xxfi_connect = mlfi_connect,
+	.xxfi_helo = mlfi_helo,
 	.xxfi_envfrom = mlfi_envfrom,
 	.xxfi_envrcpt = mlfi_envrcpt,
 	.xxfi_header = mlfi_header,

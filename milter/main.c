@@ -5,7 +5,8 @@
  * SYNOPSIS
  *	bav-milter [-dHn] [-s socket] [-c table] [-L level] [-m mode]
  *		[-l networks] [-h names] [-t code] [-r seconds] [-u user[:group]]
- *		[-M mode] [-p pidfile] [-k] [-K rules] [-B bytes]
+ *		[-M mode] [-p pidfile] [-k] [-K rules] [-B bytes] [-S] [-V]
+ *		[-A authserv-id] [-T seconds] [-Z spf-zone] [-D dkim-keys]
  * DESCRIPTION
  *	Parses the options, loads the address table (a broken table is
  *	fatal at start-up only), opens the milter socket as the starting
@@ -62,6 +63,7 @@ struct milter_settings settings = {
 	.reload_interval = 2,
 	.max_header_len = 8000,
 	.classify_max = 1024 * 1024,
+	.dns_timeout = 5,
 };
 
 const char *milter_mode_name(enum milter_mode mode)
@@ -108,7 +110,8 @@ static void usage(void)
 		"[-m enforce|soft|log-only]\n"
 		"\t[-l networks] [-h names] [-t tempfail-code] [-r seconds] "
 		"[-u user[:group]] [-M socket-mode] [-p pidfile]\n"
-		"\t[-k] [-K rules] [-B bytes]\n");
+		"\t[-k] [-K rules] [-B bytes] [-S] [-V] [-A authserv-id] "
+		"[-T dns-timeout]\n");
 	exit(1);
 }
 
@@ -129,6 +132,7 @@ static void die(const char *fmt, ...)
 
 struct opts {
 	const char *socket, *user, *pidfile, *local, *rules;
+	const char *spf_zone, *dkim_keys;
 	int level;
 	mode_t sock_mode;
 	bool daemon, check;
@@ -177,8 +181,29 @@ static void parse_args(int argc, char **argv, struct opts *o)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "B:c:dHh:K:kL:l:M:m:np:r:s:t:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:B:c:D:dHh:K:kL:l:M:m:np:r:Ss:T:t:u:VZ:")) != -1) {
 		switch (ch) {
+		case 'A':
+			settings.authserv_id = optarg;
+			break;
+		case 'D':
+			o->dkim_keys = optarg;
+			break;
+		case 'S':
+			settings.spf = true;
+			break;
+		case 'T':
+			settings.dns_timeout =
+				(unsigned int)number(optarg, 60, "-T seconds");
+			if (settings.dns_timeout == 0)
+				die("-T must be at least 1");
+			break;
+		case 'V':
+			settings.dkim = true;
+			break;
+		case 'Z':
+			o->spf_zone = optarg;
+			break;
 		case 'B':
 			settings.classify_max = number(optarg, 64UL << 20,
 						       "-B bytes");
@@ -353,6 +378,22 @@ int main(int argc, char **argv)
 		die("%s", error);
 	if (settings.classify && classify_init(o.rules, &error) < 0)
 		die("%s", error);
+	if (settings.spf || settings.dkim) {
+		static char host[256];
+		char res[64];
+
+		if (settings.authserv_id == NULL) {
+			if (gethostname(host, sizeof(host) - 1) < 0)
+				die("gethostname: %s", strerror(errno));
+			settings.authserv_id = host;
+		}
+		/* read by every resolver the threads initialise later */
+		snprintf(res, sizeof(res), "timeout:%u attempts:1",
+			 settings.dns_timeout);
+		setenv("RES_OPTIONS", res, 1);
+		if (auth_init(o.spf_zone, o.dkim_keys, &error) < 0)
+			die("%s", error);
+	}
 	if (o.check) {
 		struct bav_addrtable *t = table_get();
 
@@ -412,6 +453,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_L_NOTICE, "stopped");
 	table_deinit();
 	classify_deinit();
+	auth_deinit();
 	netlist_free(&settings.local);
 	return ret == MI_SUCCESS ? 0 : 1;
 }

@@ -90,7 +90,7 @@ function send_file(conn, path)
 	end
 	if name then header(conn, name, value) end
 	check(mt.eoh(conn) == nil, "eoh")
-	check(mt.bodystring(conn, body) == nil, "body")
+	check(mt.bodystring(conn, (body:gsub("\r?\n", "\r\n"))) == nil, "body")
 	check(mt.eom(conn) == nil, "eom")
 	check(mt.getreply(conn) == SMFIR_CONTINUE or
 	      mt.getreply(conn) == SMFIR_ACCEPT, "eom: continue")

@@ -11,7 +11,8 @@
 #	  known, unknown, tempfail and unmanaged-domain recipients from a
 #	  remote client, a message that already carries X-AGNLoop, a message
 #	  with a forged X-AGNMailloop, and the same unknown recipient from a
-#	  client in the local list (127.0.0.2, -l).
+#	  client in the local list (127.0.0.2, -l), and a DKIM-signed message
+#	  (-V, key from t/milter/dkim.keys).
 #	It checks the SMTP replies Postfix gave, which messages the pipe
 #	transport delivered and with which X-AGNMailloop / X-AGNLoop
 #	headers, and that the milter logged its decisions with the queue ID.
@@ -79,12 +80,14 @@ cat > "$T/bav.conf" <<'EOF'
 aml_12@filter.example.com	accept:rid=12,cid=1,fwd=info@example.org
 reply_12@news.example.org	alias:aml_12@filter.example.com
 known@news.example.org	accept:rid=7,cid=1
+signed@news.example.org	accept:rid=9
 busy@news.example.org	tempfail
 EOF
 
 # ---- bav-milter --------------------------------------------------------
 "$milter" -s "unix:$T/milter.sock" -c "$T/bav.conf" -L info \
 	-l 127.0.0.2 -u nobody:nogroup -M 666 -p "$T/milter.pid" \
+	-V -A mx.example.test -D "$srcdir/t/milter/dkim.keys" \
 	> "$T/milter.log" 2>&1 &
 i=0
 while [ ! -S "$T/milter.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -190,17 +193,22 @@ send relay --to someone@elsewhere.example
 expect_reply relay "<-  250 2.0.0 Ok: queued as"
 send loop --to known@news.example.org --add-header "X-AGNLoop: set"
 expect_reply loop "<** 500 5.4.6 Loop detected"
+# (not through send(): its Subject would break the signature)
+swaks --server 127.0.0.1:$port --helo mx.sender.example \
+	--from news@sender.example --to signed@news.example.org \
+	--data "$srcdir/t/milter/dkim-signed.eml" > "$T/dkim.swaks" 2>&1
+expect_reply dkim "<-  250 2.0.0 Ok: queued as"
 send local --to nobody@news.example.org --local-interface 127.0.0.2 \
 	--add-header "X-AGNMailloop: from=<app@localhost>,rid=5"
 expect_reply local "<-  250 2.0.0 Ok: queued as"
 
 # ---- what was delivered -------------------------------------------------
 i=0
-while [ "$(ls "$T/out" | wc -l)" -lt 4 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while [ "$(ls "$T/out" | wc -l)" -lt 5 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 sleep 0.5
 ls "$T/out" > "$T/delivered"
-[ "$(wc -l < "$T/delivered")" -eq 4 ] ||
-	fail "4 deliveries expected, got: $(tr '\n' ' ' < "$T/delivered")"
+[ "$(wc -l < "$T/delivered")" -eq 5 ] ||
+	fail "5 deliveries expected, got: $(tr '\n' ' ' < "$T/delivered")"
 
 # header NAME-OF-FILE-PREFIX: the X-AG* header lines of that delivery
 headers() {
@@ -224,6 +232,17 @@ X-AGNLoop: set"
 expect_headers someone@elsewhere.example "X-AGNMailloop: from=<sender@remote.example>,rid=relay,to=<someone@elsewhere.example>
 X-AGNLoop: set"
 expect_headers nobody@news.example.org "X-AGNMailloop: from=<app@localhost>,rid=5"
+# DKIM through Postfix (folded DKIM-Signature, header values as smtpd
+# passes them): Authentication-Results at the top
+f=$(ls "$T/out"/signed@news.example.org.* 2>/dev/null | head -1)
+ar=$(sed -n '/^Authentication-Results:/{p;q}' "$f" 2>/dev/null)
+[ "$ar" = "Authentication-Results: mx.example.test; dkim=pass header.d=sender.example header.s=bav2024" ] &&
+	ok "signed mail: $ar" || fail "signed mail: '$ar'"
+[ "$(sed -n '1,2{/^Authentication-Results:/p}' "$f" 2>/dev/null)" != "" ] ||
+	fail "Authentication-Results not at the top"
+ar=$(sed -n '/^Authentication-Results:/{p;q}' "$T/out"/known@news.example.org.* 2>/dev/null)
+[ "$ar" = "Authentication-Results: mx.example.test; dkim=none" ] &&
+	ok "unsigned mail: $ar" || fail "unsigned mail: '$ar'"
 for r in busy@news.example.org; do
 	[ -z "$(ls "$T/out/$r".* 2>/dev/null)" ] || fail "$r must not be delivered"
 done
