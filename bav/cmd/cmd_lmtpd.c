@@ -1,11 +1,338 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_lmtpd - "bav lmtpd" (being written) */
-#include "deliver.h"
+/*
+ * NAME
+ *	cmd_lmtpd - "bav lmtpd": LMTP server writing the delivery spool
+ * SYNOPSIS
+ *	bav lmtpd -s unix:/path|inet:PORT[@HOST] [-t THREADS] [-T SECONDS]
+ *		[-f] [--pid-file FILE] [--spool DIR] [--rules FILE]...
+ *		[--no-default-rules] [--rid RID] [--max-size BYTES]
+ *		[--host NAME] [--quiet]
+ *
+ *	int cmd_lmtpd(int argc, char **argv)
+ * DESCRIPTION
+ *	Listens on the socket (milter conventions: unix:/path, mode 0666,
+ *	a stale socket is replaced; inet:PORT@HOST, HOST defaults to
+ *	127.0.0.1) and serves LMTP (RFC 2033, see lmtp_session.c) with a
+ *	fixed set of THREADS worker threads (default 8), each accepting one
+ *	connection at a time: no process per message. Every accepted message
+ *	is classified and spooled exactly like bav deliver does, fsync'ed
+ *	before the per-recipient 250 replies; bav recorder moves it into the
+ *	store. Postfix: transport_maps "example.com lmtp:unix:/path".
+ *
+ *	-T is the idle timeout per command (default 300 s), --max-size the
+ *	SIZE announced and enforced (default 64 MiB). It stays in the
+ *	foreground (for a supervisor or systemd); --pid-file writes its pid.
+ *	SIGTERM or SIGINT stop it: no new connections, sessions end with 421
+ *	between commands, a message being received is finished first.
+ * DIAGNOSTICS
+ *	syslog (facility mail) one line per message and per failure; start-up
+ *	errors on stderr. Exit 0 after a clean stop; 64 usage; 71 (EX_OSERR)
+ *	the socket can't be set up; 75 the spool can't be opened; 78 broken
+ *	rule file.
+ * SEE ALSO
+ *	bav-deliver(8), lmtp_session.c, RFC 2033
+ */
+#include "lmtp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CMD_EX_OSERR 71
+
+enum { OPT_PIDFILE = 400, OPT_QUIET };
+
+static const struct option long_opts[] = {
+	DELIVER_LONG_OPTS,
+	{ "socket", required_argument, NULL, 's' },
+	{ "threads", required_argument, NULL, 't' },
+	{ "timeout", required_argument, NULL, 'T' },
+	{ "pid-file", required_argument, NULL, OPT_PIDFILE },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static volatile sig_atomic_t stop_flag;
+
+struct worker {
+	pthread_t tid;
+	const struct lmtp_server *srv;
+	int listen_fd;
+};
+
+static int lmtpd_usage(void)
+{
+	fputs("usage: bav lmtpd -s unix:/path|inet:PORT[@HOST] [-t THREADS]"
+	      " [-T SECONDS] [--pid-file FILE]\n"
+	      "                 [--spool DIR] [--rules FILE]..."
+	      " [--no-default-rules] [--rid RID]\n"
+	      "                 [--max-size BYTES] [--host NAME]"
+	      " [--quiet]\n", stderr);
+	return CMD_EX_USAGE;
+}
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "bav lmtpd: socket path too long: %s\n", path);
+		return -1;
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	(void)unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    chmod(path, 0666) < 0) {
+		fprintf(stderr, "bav lmtpd: bind %s: %s\n", path,
+			strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int listen_inet(const char *spec)
+{
+	struct sockaddr_in sin;
+	const char *at = strchr(spec, '@');
+	char host[64];
+	long port;
+	int fd, one = 1;
+
+	port = strtol(spec, NULL, 10);
+	snprintf(host, sizeof(host), "%s", at != NULL ? at + 1 : "127.0.0.1");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)port);
+	if (port <= 0 || port > 65535 ||
+	    inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+		fprintf(stderr, "bav lmtpd: bad inet socket: inet:%s (want "
+			"inet:PORT@ADDRESS)\n", spec);
+		return -1;
+	}
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		fprintf(stderr, "bav lmtpd: bind inet:%s: %s\n", spec,
+			strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int open_listener(const char *spec)
+{
+	int fd = -1;
+
+	if (strncmp(spec, "unix:", 5) == 0)
+		fd = listen_unix(spec + 5);
+	else if (strncmp(spec, "local:", 6) == 0)
+		fd = listen_unix(spec + 6);
+	else if (strncmp(spec, "inet:", 5) == 0)
+		fd = listen_inet(spec + 5);
+	else if (spec[0] == '/')
+		fd = listen_unix(spec);
+	else
+		fprintf(stderr, "bav lmtpd: bad socket %s (want unix:/path "
+			"or inet:PORT@HOST)\n", spec);
+	if (fd >= 0 && listen(fd, 128) < 0) {
+		fprintf(stderr, "bav lmtpd: listen: %s\n", strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct bav_spool *spool = NULL;
+	char *oerr = NULL;
+
+	while (!stop_flag) {
+		int fd = accept4(w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (stop_flag)
+				break;
+			if (errno != EINTR && errno != ECONNABORTED)
+				usleep(100000);	/* EMFILE and the like */
+			continue;
+		}
+		if (spool == NULL &&
+		    bav_spool_open(w->srv->cfg->spool_dir, true, &spool,
+				   &oerr) != BAV_OK) {
+			syslog(LOG_ERR, "%s", oerr);
+			free(oerr);
+			oerr = NULL;
+		}
+		lmtp_session_run(w->srv, fd, spool, "lmtp");
+		close(fd);
+	}
+	bav_spool_close(&spool);
+	return NULL;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+struct lmtpd_args {
+	const char *socket, *pid_file;
+	unsigned int threads;
+};
+
+static int parse_args(struct deliver_cfg *cfg, struct lmtp_server *srv,
+		      struct lmtpd_args *a, int argc, char **argv)
+{
+	int opt, r;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "s:t:T:fh", long_opts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 's': a->socket = optarg; break;
+		case 't':
+			a->threads = (unsigned int)atoi(optarg);
+			if (a->threads == 0 || a->threads > 1024)
+				return lmtpd_usage();
+			break;
+		case 'T':
+			srv->timeout_s = (unsigned int)atoi(optarg);
+			if (srv->timeout_s == 0)
+				return lmtpd_usage();
+			break;
+		case 'f': break;	/* foreground: always */
+		case OPT_PIDFILE: a->pid_file = optarg; break;
+		case OPT_QUIET: cfg->quiet = true; break;
+		default:
+			r = deliver_cfg_option(cfg, opt, optarg, "lmtpd");
+			if (r <= 0)
+				return lmtpd_usage();
+		}
+	}
+	if (a->socket == NULL || optind != argc)
+		return lmtpd_usage();
+	return 0;
+}
+
+static int serve(struct lmtp_server *srv, int lfd, unsigned int nthreads)
+{
+	struct worker *w = calloc(nthreads, sizeof(*w));
+	struct sigaction sa;
+	sigset_t set, old;
+	unsigned int i;
+
+	if (w == NULL)
+		abort();
+	/* workers block the signals; the main thread takes them */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	for (i = 0; i < nthreads; i++) {
+		w[i].srv = srv;
+		w[i].listen_fd = lfd;
+		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0) {
+			fprintf(stderr, "bav lmtpd: pthread_create failed\n");
+			nthreads = i;
+			stop_flag = 1;
+			break;
+		}
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGHUP, &sa, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	while (!stop_flag)
+		pause();
+	syslog(LOG_INFO, "stopping");
+	shutdown(lfd, SHUT_RDWR);	/* wakes the accept()s */
+	for (i = 0; i < nthreads; i++)
+		pthread_join(w[i].tid, NULL);
+	free(w);
+	return CMD_EX_OK;
+}
 
 int cmd_lmtpd(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fputs("bav lmtpd: not yet\n", stderr);
-	return CMD_EX_USAGE;
+	struct deliver_cfg cfg;
+	struct lmtp_server srv;
+	struct lmtpd_args a = { NULL, NULL, 8 };
+	struct bav_spool *spool = NULL;
+	char *oerr = NULL;
+	int ret, lfd = -1;
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
+	deliver_cfg_init(&cfg, argc);
+	memset(&srv, 0, sizeof(srv));
+	srv.cfg = &cfg;
+	srv.timeout_s = 300;
+	srv.max_rcpts = 1000;
+	srv.max_errors = 10;
+	srv.stop = &stop_flag;
+	if ((ret = parse_args(&cfg, &srv, &a, argc, argv)) != 0)
+		goto out;
+	if (deliver_cfg_load(&cfg, "lmtpd") < 0) {
+		ret = CMD_EX_CONFIG;
+		goto out;
+	}
+	openlog("bav/lmtpd", LOG_PID, LOG_MAIL);
+	/* the spool must be usable before we accept anything */
+	if (bav_spool_open(cfg.spool_dir, true, &spool, &oerr) != BAV_OK) {
+		fprintf(stderr, "bav lmtpd: %s\n", oerr);
+		free(oerr);
+		ret = CMD_EX_TEMPFAIL;
+		goto out;
+	}
+	bav_spool_close(&spool);
+	if ((lfd = open_listener(a.socket)) < 0) {
+		ret = CMD_EX_OSERR;
+		goto out;
+	}
+	if (a.pid_file != NULL) {
+		FILE *fp = fopen(a.pid_file, "w");
+
+		if (fp != NULL) {
+			fprintf(fp, "%ld\n", (long)getpid());
+			fclose(fp);
+		}
+	}
+	syslog(LOG_INFO, "listening on %s, %u threads, spool %s", a.socket,
+	       a.threads, cfg.spool_dir);
+	ret = serve(&srv, lfd, a.threads);
+	if (strncmp(a.socket, "unix:", 5) == 0)
+		(void)unlink(a.socket + 5);
+	if (a.pid_file != NULL)
+		(void)unlink(a.pid_file);
+out:
+	if (lfd >= 0)
+		close(lfd);
+	deliver_cfg_free(&cfg);
+	closelog();
+	return ret;
 }
