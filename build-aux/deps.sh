@@ -28,10 +28,13 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
 # mariadbd on 127.0.0.1.
 # miltertest, postfix, swaks: t/milter/ (bav-milter under miltertest and
 # behind a private Postfix).
+# dovecot-core, dovecot-lmtpd, dovecot-sieve: t/dovecot/ (the plugin in a
+# private Dovecot: dovecot-lda, LMTP, Sieve).
 TEST_PKGS="clang libclang-rt-14-dev valgrind python3 perl
 	libsisimai-perl python3-flufl.bounce chromium
 	mariadb-server
-	miltertest postfix swaks"
+	miltertest postfix swaks
+	dovecot-core dovecot-lmtpd dovecot-sieve"
 
 pkgs=$BUILD_PKGS
 list=no
