@@ -11,6 +11,9 @@
 #	  3. the unit tests again under valgrind (skip with NOVALGRIND=1),
 #	  4. a second build with --enable-sanitizers (ASan + UBSan, clang when
 #	     installed) in $BUILD_ROOT/asan: make check, then t/corpus-robust.sh,
+#	  4b. a third build with --enable-fuzzers CC=clang in $BUILD_ROOT/fuzz:
+#	     make check there runs each libFuzzer target of t/fuzz briefly
+#	     (t/fuzz/check.sh; skip with NOFUZZ=1 or without clang),
 #	  5. make distcheck,
 #	  6. if the labelled corpus is there ($CORPUS, default
 #	     ../shared/corpus/sisimai beside the source tree): score
@@ -24,7 +27,7 @@
 #	GATE_* variables below are set (in the environment or here).
 # ENVIRONMENT
 #	BUILD_ROOT (default ./build), JOBS, CORPUS, SCORE_TOOL, NOVALGRIND=1,
-#	NODEPS=1 (skip apt), NODISTCHECK=1, NOBENCH=1, SAN_CC (compiler of
+#	NODEPS=1 (skip apt), NODISTCHECK=1, NOBENCH=1, NOFUZZ=1, SAN_CC (compiler of
 #	the sanitizer build), GATE_REASON GATE_HARD GATE_STATUS GATE_COUNT
 #	(minimum percentages, both line endings), GATE_BENCH=1 (bench goals
 #	must be met).
@@ -159,6 +162,17 @@ if build_tree "$asan" asan --enable-sanitizers CC="$san_cc"; then
 	esac
 fi
 unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
+
+# ---- 4b. fuzz targets (libFuzzer + ASan + UBSan, clang only) ----------------
+# only t/fuzz/check.sh: the rest of the suite already ran under sanitizers
+if [ "${NOFUZZ:-}" != 1 ] && command -v clang >/dev/null; then
+	fuzz=$BUILD_ROOT/fuzz
+	step "build with --enable-fuzzers (CC=clang) in $fuzz"
+	if build_tree "$fuzz" fuzz --enable-fuzzers CC=clang; then
+		step "make check (fuzz targets)"
+		check_tree "$fuzz" fuzz TESTS=t/fuzz/check.sh
+	fi
+fi
 
 # ---- 5. distcheck ------------------------------------------------------------
 if [ -n "$plain" ] && [ "${NODISTCHECK:-}" != 1 ]; then
