@@ -35,6 +35,21 @@ char *bav_buf_steal(struct bav_buf *b);
 /* ASCII case-insensitive search of needle in hay[0..len). */
 const char *bav_memcasemem(const char *hay, size_t len, const char *needle);
 const char *bav_strcasestr(const char *hay, const char *needle);
+/* Several needles (ASCII, case-insensitive) searched in one pass: init
+   once (needles must outlive m), then bav_multi_first() gives the index
+   of the first needle, in array order, found in hay[0..len), or -1. */
+#define BAV_MULTI_MAX 64
+#define BAV_MULTI_PAIRS 1024
+struct bav_multi {
+	const char *const *needles;
+	unsigned int n;
+	bool fallback;		/* one needle at a time */
+	uint16_t len[BAV_MULTI_MAX], hash[BAV_MULTI_MAX];
+	uint64_t pairs[BAV_MULTI_PAIRS / 64];	/* first two bytes, hashed */
+};
+void bav_multi_init(struct bav_multi *m, const char *const *needles,
+		    unsigned int n);
+int bav_multi_first(const struct bav_multi *m, const char *hay, size_t len);
 bool bav_str_begins_ci(const char *s, const char *prefix);
 /* Lower-case ASCII in place; returns s. */
 char *bav_str_lower(char *s);

@@ -110,17 +110,16 @@ static const char *const original_markers[] = {
 static size_t cut_original(const char *text, size_t len)
 {
 	const char *s = text, *end = text + len;
+	struct bav_multi markers;
 
+	bav_multi_init(&markers, original_markers,
+		       sizeof(original_markers) / sizeof(original_markers[0]));
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
-		size_t ll = (size_t)((nl == NULL ? end : nl) - s), i;
+		size_t ll = (size_t)((nl == NULL ? end : nl) - s);
 
-		for (i = 0; i < sizeof(original_markers) /
-					sizeof(original_markers[0]);
-		     i++)
-			if (ll < 200 &&
-			    bav_memcasemem(s, ll, original_markers[i]) != NULL)
-				return (size_t)(s - text);
+		if (ll < 200 && bav_multi_first(&markers, s, ll) >= 0)
+			return (size_t)(s - text);
 		if (s > text && (strncmp(s, "Received: ", 10) == 0 ||
 				 strncmp(s, "Return-Path: ", 13) == 0 ||
 				 strncmp(s, "Return-path: ", 13) == 0))

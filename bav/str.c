@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * NAME
- *	str - small string utilities: case-insensitive search, trimming,
+ *	str - small string utilities: case-insensitive search (of one
+ *	needle, or of several in one pass: bav_multi_*), trimming,
  *	sanitising for logs, address extraction
  * DESCRIPTION
  *	Functions taking a pool return pool-owned copies; the others work
@@ -96,6 +97,63 @@ const char *bav_memcasemem(const char *hay, size_t len, const char *needle)
 			return hay + i;
 	}
 	return NULL;
+}
+
+static inline unsigned int pair_hash(unsigned char a, unsigned char b)
+{
+	return ((unsigned int)lc(a) * 31u + (unsigned int)lc(b)) &
+	       (BAV_MULTI_PAIRS - 1);
+}
+
+void bav_multi_init(struct bav_multi *m, const char *const *needles,
+		    unsigned int n)
+{
+	unsigned int i;
+	size_t len;
+
+	memset(m, 0, sizeof(*m));
+	m->needles = needles;
+	m->n = n;
+	m->fallback = n > BAV_MULTI_MAX;
+	for (i = 0; i < n && !m->fallback; i++) {
+		len = strlen(needles[i]);
+		if (len < 2 || len > 0xffff) {
+			m->fallback = true;
+			break;
+		}
+		m->len[i] = (uint16_t)len;
+		m->hash[i] = (uint16_t)pair_hash((unsigned char)needles[i][0],
+						 (unsigned char)needles[i][1]);
+		m->pairs[m->hash[i] / 64] |= (uint64_t)1 << (m->hash[i] % 64);
+	}
+}
+
+int bav_multi_first(const struct bav_multi *m, const char *hay, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)hay;
+	unsigned int best = m->n, k, h;
+	size_t i;
+
+	if (m->fallback) {
+		for (k = 0; k < m->n; k++)
+			if (bav_memcasemem(hay, len, m->needles[k]) != NULL)
+				return (int)k;
+		return -1;
+	}
+	for (i = 0; i + 1 < len; i++) {
+		h = pair_hash(s[i], s[i + 1]);
+		if ((m->pairs[h / 64] >> (h % 64) & 1) == 0)
+			continue;
+		for (k = 0; k < best; k++) {
+			if (m->hash[k] != h || m->len[k] > len - i ||
+			    !eq_ci(hay + i, m->needles[k], m->len[k]))
+				continue;
+			if ((best = k) == 0)
+				return 0;
+			break;
+		}
+	}
+	return best < m->n ? (int)best : -1;
 }
 
 const char *bav_strcasestr(const char *hay, const char *needle)
