@@ -325,6 +325,7 @@ static bool stopping, thread_running;
 static pthread_t loader;
 static int notify_fd = -1;
 static time_t last_load, last_ok;
+static size_t last_count;
 static struct stat file_st;
 static bool have_file_st;
 
@@ -369,14 +370,15 @@ static struct suppress *load_once(bool first)
 		return NULL;
 	}
 	last_ok = time(NULL);
+	last_count = s->count;
 	if (settings.store_uri != NULL && settings.snapshot_path != NULL &&
 	    suppress_save_file(s, settings.snapshot_path, &error) < 0) {
 		log_msg(LOG_L_WARNING, "cannot write the snapshot file: %s",
 			error);
 		free(error);
 	}
-	log_msg(first ? LOG_L_NOTICE : LOG_L_INFO,
-		"suppression snapshot loaded from %s: %zu addresses",
+	log_msg(first ? LOG_L_NOTICE : s->count != last_count ? LOG_L_INFO :
+		LOG_L_DEBUG, "suppression snapshot loaded from %s: %zu addresses",
 		settings.store_uri != NULL ? "the store" :
 		settings.snapshot_path, s->count);
 	return s;
