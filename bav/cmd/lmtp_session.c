@@ -83,8 +83,9 @@ static void out_add(struct session *s, const char *fmt, ...)
 
 	for (;;) {
 		va_start(ap, fmt);
-		n = vsnprintf(s->out + s->out_len, s->out_cap - s->out_len,
-			      fmt, ap);
+		/* no buffer yet: NULL, not NULL + 0 (undefined) */
+		n = vsnprintf(s->out != NULL ? s->out + s->out_len : NULL,
+			      s->out_cap - s->out_len, fmt, ap);
 		va_end(ap);
 		if (n < 0)
 			return;

@@ -84,6 +84,7 @@ max_len() {
 	case $1 in
 	fuzz_classify) echo 65536 ;;
 	fuzz_rules) echo 16384 ;;
+	fuzz_lmtp) echo 8192 ;;
 	*) echo 4096 ;;
 	esac
 }
