@@ -57,6 +57,7 @@
 #include <spf2/spf.h>
 #include <spf2/spf_dns_zone.h>
 static SPF_server_t *spf_server;
+static SPF_dns_server_t *spf_zone_dns;	/* -Z; the server does not own it */
 #endif
 #ifdef HAVE_OPENDKIM
 #include <dkim.h>
@@ -130,12 +131,11 @@ int auth_init(const char *spf_zone, const char *dkim_keys, char **error_r)
 	if (settings.spf) {
 #ifdef HAVE_SPF2
 		if (spf_zone != NULL) {
-			SPF_dns_server_t *zone = SPF_dns_zone_new(NULL, "stub", 0);
-
-			if (zone == NULL || spf_zone_load(zone, spf_zone,
-							  error_r) < 0)
+			spf_zone_dns = SPF_dns_zone_new(NULL, "stub", 0);
+			if (spf_zone_dns == NULL ||
+			    spf_zone_load(spf_zone_dns, spf_zone, error_r) < 0)
 				return -1;
-			spf_server = SPF_server_new_dns(zone, 0);
+			spf_server = SPF_server_new_dns(spf_zone_dns, 0);
 		} else {
 			spf_server = SPF_server_new(SPF_DNS_CACHE, 0);
 		}
@@ -186,6 +186,9 @@ void auth_deinit(void)
 	if (spf_server != NULL)
 		SPF_server_free(spf_server);
 	spf_server = NULL;
+	if (spf_zone_dns != NULL)
+		SPF_dns_free(spf_zone_dns);
+	spf_zone_dns = NULL;
 #endif
 #ifdef HAVE_OPENDKIM
 	if (dkim_lib != NULL)
