@@ -33,7 +33,7 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
 TEST_PKGS="clang libclang-rt-14-dev valgrind python3 perl
 	libsisimai-perl python3-flufl.bounce chromium
 	mariadb-server
-	miltertest postfix swaks
+	miltertest postfix swaks sqlite3
 	dovecot-core dovecot-lmtpd dovecot-sieve"
 
 pkgs=$BUILD_PKGS
