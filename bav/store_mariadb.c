@@ -24,8 +24,9 @@
  *	BAV_ETEMP: CR_SERVER_GONE_ERROR, CR_SERVER_LOST, connection refused
  *	or failed, server shutdown, too many connections, lock wait timeout,
  *	deadlock, killed connection; after a lost connection every later
- *	call fails with BAV_ETEMP at once. BAV_ECONFIG: access denied,
- *	unknown database. Else BAV_EDATA; ER_DUP_ENTRY sets last_dup.
+ *	call fails with BAV_ETEMP at once. BAV_ECONFIG: access denied (to
+ *	the server, the database, a table or a column: the grants of
+ *	bav-store(7)), unknown database. Else BAV_EDATA; ER_DUP_ENTRY sets last_dup.
  * SEE ALSO
  *	MariaDB Connector/C prepared statement API, store.c
  */
@@ -96,6 +97,9 @@ static int fail(struct bav_store *store, unsigned int err, const char *msg,
 		ret = BAV_ETEMP;
 	else if (err == ER_ACCESS_DENIED_ERROR || err == ER_BAD_DB_ERROR ||
 		 err == ER_DBACCESS_DENIED_ERROR ||
+		 err == ER_TABLEACCESS_DENIED_ERROR ||
+		 err == ER_COLUMNACCESS_DENIED_ERROR ||
+		 err == ER_SPECIFIC_ACCESS_DENIED_ERROR ||
 		 err == CR_UNKNOWN_HOST)
 		ret = BAV_ECONFIG;
 	if (is_connection_loss(err))

@@ -77,6 +77,47 @@ gone_test() {
 	sed 's/^/  /' "$T/gone.err" "$T/rerun.err"
 }
 
+# the least-privilege grants of bav-store(7), each program with its own user
+grants_test() {
+	local pw=$MARIADB_DIR/password u="127.0.0.1:$MARIADB_PORT/grants?password_file=$MARIADB_DIR/password"
+	mariadb --no-defaults --socket="$MARIADB_SOCK" -uroot -e "
+		CREATE DATABASE grants;
+		CREATE USER 'bav_admin'@'127.0.0.1' IDENTIFIED BY '$(cat "$pw")';
+		GRANT CREATE, ALTER, INDEX, DROP, SELECT, INSERT, UPDATE, DELETE ON grants.* TO 'bav_admin'@'127.0.0.1';
+		CREATE USER 'bav_record'@'127.0.0.1' IDENTIFIED BY '$(cat "$pw")';
+		GRANT SELECT, INSERT ON grants.* TO 'bav_record'@'127.0.0.1';
+		CREATE USER 'bav_score'@'127.0.0.1' IDENTIFIED BY '$(cat "$pw")';
+		GRANT SELECT ON grants.* TO 'bav_score'@'127.0.0.1';
+		CREATE USER 'bav_report'@'127.0.0.1' IDENTIFIED BY '$(cat "$pw")';
+		GRANT SELECT ON grants.* TO 'bav_report'@'127.0.0.1';
+		CREATE USER 'bav_ops'@'127.0.0.1' IDENTIFIED BY '$(cat "$pw")';
+		GRANT SELECT ON grants.* TO 'bav_ops'@'127.0.0.1';" || { fail "grants: create users"; return; }
+	"$BAV" store init --store "mariadb://bav_admin@$u" >/dev/null
+	check "grants: bav_admin creates the schema" 0 $?
+	# table grants need the tables
+	mariadb --no-defaults --socket="$MARIADB_SOCK" -uroot -e "
+		GRANT UPDATE ON grants.bav_recipients TO 'bav_record'@'127.0.0.1';
+		GRANT INSERT, UPDATE, DELETE ON grants.bav_recipients TO 'bav_score'@'127.0.0.1';
+		GRANT INSERT, UPDATE, DELETE ON grants.bav_meta TO 'bav_score'@'127.0.0.1';
+		GRANT INSERT ON grants.bav_audit TO 'bav_score'@'127.0.0.1';
+		GRANT UPDATE ON grants.bav_recipients TO 'bav_ops'@'127.0.0.1';
+		GRANT INSERT ON grants.bav_audit TO 'bav_ops'@'127.0.0.1';" || { fail "grants: table grants"; return; }
+	"$BAV" record -q --store "mariadb://bav_record@$u" "$srcdir/contrib/examples" "$T/gen.mbox"
+	check "grants: bav_record records" 0 $?
+	"$BAV" record -q --store "mariadb://bav_record@$u" "$T/gen.mbox"
+	check "grants: bav_record records again (nothing new)" 0 $?
+	"$BAV" score --store "mariadb://bav_score@$u" >/dev/null
+	check "grants: bav_score scores" 0 $?
+	"$BAV" report --store "mariadb://bav_report@$u" >/dev/null
+	check "grants: bav_report reports" 0 $?
+	"$BAV" unblock --store "mariadb://bav_ops@$u" --reason test user1@d1.example >/dev/null
+	check "grants: bav_ops unblocks" 0 $?
+	"$BAV" show --store "mariadb://bav_ops@$u" user1@d1.example >/dev/null
+	check "grants: bav_ops shows" 0 $?
+	"$BAV" unblock --store "mariadb://bav_report@$u" --reason test user2@d2.example 2>/dev/null
+	check "grants: bav_report cannot unblock (78)" 78 $?
+}
+
 {
 	STORE=$MARIADB_URI
 	"$BAV" store init --store "$STORE" >/dev/null
@@ -86,6 +127,7 @@ gone_test() {
 	STORE="mariadb://bav@127.0.0.1:$MARIADB_PORT/bav"
 	"$BAV" record --store "$STORE" "$srcdir/contrib/examples" 2>/dev/null
 	check "no password: exits 78" 78 $?
+	grants_test
 	gone_test
 } >"$T/out" 2>&1
 cat "$T/out"
