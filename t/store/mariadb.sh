@@ -12,7 +12,9 @@
 #	mariadbd killed with SIGKILL while it runs: bav must exit 75, and
 #	after a restart no message may be half-written (result_count =
 #	its events); a re-run exits 0 and every message and event is there
-#	exactly once. The server is stopped by an EXIT trap, also on
+#	exactly once. grants_test runs record, score, report, unblock and
+#	show as the least-privilege users of bav-store(7). The server is
+#	stopped by an EXIT trap, also on
 #	failure.
 # DIAGNOSTICS
 #	ok/FAIL lines, "N passed, N failed"; exit 0 pass, 1 fail, 77 skip
