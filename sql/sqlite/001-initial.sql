@@ -8,11 +8,13 @@
 --	than it knows. The MariaDB file declares the same tables and columns.
 --	Every time is INTEGER unix epoch seconds (UTC), so the same SQL runs
 --	on both backends. Statements end with ";" at the end of a line and
---	contain no other ";" (the loader splits on it).
+--	contain no other ";" (the loader splits on it). Every statement may
+--	run twice (IF NOT EXISTS): MariaDB commits DDL one statement at a
+--	time, so a migration cut short is simply applied again.
 -- SEE ALSO
 --	bav-store(7), emm-mailloop spec sections 5.11, 6, 7
 
-CREATE TABLE bav_schema_version (
+CREATE TABLE IF NOT EXISTS bav_schema_version (
 	version INTEGER PRIMARY KEY,
 	name TEXT NOT NULL,
 	applied INTEGER NOT NULL
@@ -20,7 +22,7 @@ CREATE TABLE bav_schema_version (
 
 -- one row per recorded returned message: the idempotence key;
 -- result_count is the number of its bav_events rows
-CREATE TABLE bav_messages (
+CREATE TABLE IF NOT EXISTS bav_messages (
 	id INTEGER PRIMARY KEY,
 	message_key TEXT NOT NULL UNIQUE,
 	time INTEGER NOT NULL,
@@ -45,11 +47,11 @@ CREATE TABLE bav_messages (
 	customer_id INTEGER,
 	result_count INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX bav_messages_time ON bav_messages (time);
+CREATE INDEX IF NOT EXISTS bav_messages_time ON bav_messages (time);
 
 -- one row per affected recipient of a recorded message; the identity of
 -- the original mail is repeated here so reports need no join
-CREATE TABLE bav_events (
+CREATE TABLE IF NOT EXISTS bav_events (
 	id INTEGER PRIMARY KEY,
 	message_id INTEGER NOT NULL REFERENCES bav_messages (id),
 	time INTEGER NOT NULL,
@@ -75,19 +77,19 @@ CREATE TABLE bav_events (
 	customer_id INTEGER,
 	receiving_host TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX bav_events_time ON bav_events (time);
-CREATE INDEX bav_events_recipient ON bav_events (recipient, time);
-CREATE INDEX bav_events_domain ON bav_events (domain, time);
-CREATE INDEX bav_events_reason ON bav_events (reason, time);
-CREATE INDEX bav_events_mailing ON bav_events (mailing_id, time);
-CREATE INDEX bav_events_kind ON bav_events (kind, time);
-CREATE INDEX bav_events_message ON bav_events (message_id);
+CREATE INDEX IF NOT EXISTS bav_events_time ON bav_events (time);
+CREATE INDEX IF NOT EXISTS bav_events_recipient ON bav_events (recipient, time);
+CREATE INDEX IF NOT EXISTS bav_events_domain ON bav_events (domain, time);
+CREATE INDEX IF NOT EXISTS bav_events_reason ON bav_events (reason, time);
+CREATE INDEX IF NOT EXISTS bav_events_mailing ON bav_events (mailing_id, time);
+CREATE INDEX IF NOT EXISTS bav_events_kind ON bav_events (kind, time);
+CREATE INDEX IF NOT EXISTS bav_events_message ON bav_events (message_id);
 
 -- state of each recipient address (lower-cased). state is one of
 -- active, softbounce, bounced, complained, unsubscribed. bav record sets
 -- bounced/complained/unsubscribed and the last_* times; the soft_*
 -- columns belong to bav score.
-CREATE TABLE bav_recipients (
+CREATE TABLE IF NOT EXISTS bav_recipients (
 	address TEXT PRIMARY KEY,
 	domain TEXT NOT NULL,
 	state TEXT NOT NULL DEFAULT 'active',
@@ -104,11 +106,11 @@ CREATE TABLE bav_recipients (
 	company_id INTEGER,
 	customer_id INTEGER
 );
-CREATE INDEX bav_recipients_state ON bav_recipients (state, state_since);
-CREATE INDEX bav_recipients_domain ON bav_recipients (domain);
+CREATE INDEX IF NOT EXISTS bav_recipients_state ON bav_recipients (state, state_since);
+CREATE INDEX IF NOT EXISTS bav_recipients_domain ON bav_recipients (domain);
 
 -- replies (human replies, auto-replies) and what was done with them
-CREATE TABLE bav_replies (
+CREATE TABLE IF NOT EXISTS bav_replies (
 	id INTEGER PRIMARY KEY,
 	message_id INTEGER REFERENCES bav_messages (id),
 	time INTEGER NOT NULL,
@@ -127,13 +129,13 @@ CREATE TABLE bav_replies (
 	mailing_id INTEGER,
 	customer_id INTEGER
 );
-CREATE INDEX bav_replies_time ON bav_replies (time);
-CREATE INDEX bav_replies_rid ON bav_replies (rid, time);
+CREATE INDEX IF NOT EXISTS bav_replies_time ON bav_replies (time);
+CREATE INDEX IF NOT EXISTS bav_replies_rid ON bav_replies (rid, time);
 
 -- mailloop filters, columns as OpenEMM's mailloop_tbl, plus the
 -- bav.conf verdict of the filter address (accept, reject, tempfail)
 -- and the autoresponder rate limit
-CREATE TABLE bav_mailloop (
+CREATE TABLE IF NOT EXISTS bav_mailloop (
 	rid INTEGER PRIMARY KEY,
 	company_id INTEGER NOT NULL DEFAULT 0,
 	shortname TEXT NOT NULL DEFAULT '',
@@ -157,11 +159,11 @@ CREATE TABLE bav_mailloop (
 	creation_date INTEGER NOT NULL DEFAULT 0,
 	change_date INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX bav_mailloop_company ON bav_mailloop (company_id);
+CREATE INDEX IF NOT EXISTS bav_mailloop_company ON bav_mailloop (company_id);
 
 -- autoresponder last-sent, per filter and sender address (not per
 -- customer only, spec 8.4 item 13)
-CREATE TABLE bav_ar_lastsent (
+CREATE TABLE IF NOT EXISTS bav_ar_lastsent (
 	rid INTEGER NOT NULL,
 	address TEXT NOT NULL,
 	customer_id INTEGER,
@@ -170,7 +172,7 @@ CREATE TABLE bav_ar_lastsent (
 );
 
 -- audit trail of manual changes (bav unblock)
-CREATE TABLE bav_audit (
+CREATE TABLE IF NOT EXISTS bav_audit (
 	id INTEGER PRIMARY KEY,
 	time INTEGER NOT NULL,
 	address TEXT NOT NULL,
@@ -181,10 +183,10 @@ CREATE TABLE bav_audit (
 	actor TEXT NOT NULL DEFAULT '',
 	host TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX bav_audit_address ON bav_audit (address, time);
+CREATE INDEX IF NOT EXISTS bav_audit_address ON bav_audit (address, time);
 
 -- small named values (cursors of bav score, report marks)
-CREATE TABLE bav_meta (
+CREATE TABLE IF NOT EXISTS bav_meta (
 	name TEXT PRIMARY KEY,
 	value TEXT NOT NULL DEFAULT '',
 	ivalue INTEGER,
