@@ -37,7 +37,6 @@
  */
 #include "lib.h"
 #include "buffer.h"
-#include "istream.h"
 #include "hostpid.h"
 #include "smtp-address.h"
 #include "str-sanitize.h"
@@ -47,6 +46,7 @@
 #include "lda-settings.h"
 #include "bav-compat.h"
 #include "bav-plugin.h"
+#include "bav-message.h"
 
 #include "bav.h"
 #include "bav_spool.h"
@@ -107,43 +107,6 @@ static struct bav_spool *get_spool(const char *dir, const char **error_r)
 	}
 	cached_spool_dir = i_strdup(dir);
 	return cached_spool;
-}
-
-/* The whole message in one malloc'ed buffer; 0 ok, 1 too big, -1 error. */
-static int read_message(struct mail *mail, uoff_t max_size, buffer_t **buf_r,
-			const char **error_r)
-{
-	struct istream *input;
-	const unsigned char *data;
-	uoff_t psize;
-	size_t size;
-	buffer_t *buf;
-	int ret;
-
-	if (mail_get_physical_size(mail, &psize) == 0 && psize > max_size)
-		return 1;
-	if (mail_get_stream(mail, NULL, NULL, &input) < 0) {
-		*error_r = mailbox_get_last_internal_error(mail->box, NULL);
-		return -1;
-	}
-	buf = buffer_create_dynamic(default_pool, 65536);
-	while ((ret = i_stream_read_more(input, &data, &size)) > 0) {
-		if (buf->used + size > max_size) {
-			buffer_free(&buf);
-			i_stream_seek(input, 0);
-			return 1;
-		}
-		buffer_append(buf, data, size);
-		i_stream_skip(input, size);
-	}
-	if (input->stream_errno != 0) {
-		*error_r = t_strdup(i_stream_get_error(input));
-		buffer_free(&buf);
-		return -1;
-	}
-	i_stream_seek(input, 0);
-	*buf_r = buf;
-	return 0;
 }
 
 static const char *const *keywords_for(pool_t pool, const struct bav_verdict *v,
@@ -262,7 +225,7 @@ int bav_deliver_classify(struct mail_deliver_context *ctx, pool_t pool,
 	    str_to_uoff(maxs, &max_size) < 0)
 		i_error("bav: bav_max_size: not a number: %s", maxs);
 
-	ret = read_message(ctx->src_mail, max_size, &msg, &error);
+	ret = bav_message_read(ctx->src_mail, max_size, &msg, &error);
 	if (ret != 0) {
 		if (ret > 0)
 			i_info("bav: message larger than bav_max_size, not classified");

@@ -4,6 +4,8 @@
 # SYNOPSIS
 #	. "$top_srcdir/t/dovecot/lib.sh"
 #	dc_setup [EXTRA-PLUGIN-CONFIG]	# config in $T, spool in $T/spool
+#					# (@T@ in it becomes $T; with
+#					# DC_SIEVE_PLUGIN=sieve, Sieve is loaded)
 #	dc_lda USER FROM FILE		# dovecot-lda as the mail uid, no daemon
 #	dc_start / dc_stop		# master with LMTP on 127.0.0.1:$DC_PORT
 #	dc_lmtp FROM RCPT FILE		# one LMTP transaction (python3 smtplib)
@@ -22,6 +24,7 @@
 
 DC_LDA=/usr/lib/dovecot/dovecot-lda
 DC_PLUGIN=$top_builddir/dovecot-plugin/.libs/lib95_bav_plugin.so
+DC_SIEVE_BAV=$top_builddir/dovecot-plugin/.libs/lib90_sieve_bav_plugin.so
 DC_PID=
 
 dc_skip() { echo "SKIP: $*"; exit 77; }
@@ -58,6 +61,9 @@ dc_setup() {
 		"$T/modules/"
 	[ -f /usr/lib/dovecot/modules/lib90_sieve_plugin.so ] &&
 		ln -s /usr/lib/dovecot/modules/lib90_sieve_plugin.so "$T/modules/"
+	[ -f "$DC_SIEVE_BAV" ] &&
+		ln -s "$(cd "$(dirname "$DC_SIEVE_BAV")" && pwd)/lib90_sieve_bav_plugin.so" \
+			"$T/sieve-modules/"
 	for d in "" tmp new cur bad; do
 		mkdir -p "$T/spool/$d"
 		chown "0:$DC_GID" "$T/spool/$d" 2>/dev/null
@@ -110,7 +116,7 @@ plugin {
   bav_spool = $T/spool
   bav_folder_bounce = Bounces
   bav_folder_feedback = Feedback
-$1
+$(printf '%s\n' "$1" | sed "s|@T@|$T|g")
 }
 EOF
 }

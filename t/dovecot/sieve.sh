@@ -1,0 +1,141 @@
+#!/bin/sh
+# NAME
+#	t/dovecot/sieve.sh - the vnd.bav Sieve extension: sievec, and a
+#	global script using the bav test run at delivery (dovecot-lda and
+#	LMTP), together with the bav mail plugin
+# DESCRIPTION
+#	1. sievec compiles a script with every form of the test and
+#	   sieve-dump shows the BAV operations; scripts with a bad form
+#	   (:hard with a key list, two field tags, no key list) fail.
+#	2. A global script (sieve_before, precompiled with sievec) files
+#	   by the verdict: bav :hard -> Hard, bav :reason "mailboxfull" ->
+#	   Full, bav :kind :matches "auto*" -> Auto, bav :status :matches
+#	   "4.*" -> Delayed; everything else is kept (the mail plugin's
+#	   bav_folder_feedback still applies to the implicit keep). The
+#	   mail plugin's keywords must be on the messages Sieve filed.
+#	Exit 0 pass, 1 fail, 77 skip.
+
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+. "$top_srcdir/t/dovecot/lib.sh"
+
+EX=$top_srcdir/contrib/examples
+fail=0
+ok() { echo "ok - $*"; }
+bad() { echo "not ok - $*"; fail=1; }
+
+[ -f "$DC_SIEVE_BAV" ] || dc_skip "Sieve plugin not built"
+command -v sievec >/dev/null 2>&1 || dc_skip "dovecot-sieve not installed"
+[ -f /usr/lib/dovecot/modules/lib90_sieve_plugin.so ] ||
+	dc_skip "dovecot-sieve not installed"
+
+DC_SIEVE_PLUGIN=sieve
+dc_setup "  sieve_plugin_dir = @T@/sieve-modules
+  sieve_plugins = sieve_bav
+  sieve_global_extensions = +vnd.bav
+  sieve_extensions = +vnd.bav
+  sieve_before = @T@/sieve/global.sieve"
+
+# ---- 1. compile -------------------------------------------------------------
+cat > "$T/sieve/all.sieve" <<'SIEVE'
+require ["vnd.bav", "fileinto", "regex"];
+if bav "bounce" { keep; }
+if bav :kind :is "delay" { keep; }
+if bav :reason :contains "full" { keep; }
+if bav :status :matches "5.1.*" { keep; }
+if bav :kind :regex "^(autoreply|feedback)$" { keep; }
+if bav :comparator "i;octet" :kind "reply" { keep; }
+if bav :hard { keep; }
+if not bav :kind ["bounce", "delay"] { keep; }
+SIEVE
+if sievec -c "$T/dovecot.conf" "$T/sieve/all.sieve" "$T/all.svbin" \
+	> "$T/log/sievec.log" 2>&1; then
+	ok "sievec: every form compiles"
+	n=$(sieve-dump -c "$T/dovecot.conf" "$T/all.svbin" 2>&1 | grep -c 'BAV :')
+	[ "$n" -eq 8 ] && ok "sieve-dump: 8 BAV operations" ||
+		bad "sieve-dump: $n BAV operations"
+else
+	bad "sievec failed: $(cat "$T/log/sievec.log")"
+fi
+for bad_script in 'if bav :hard "x" { keep; }' \
+		  'if bav :kind :reason "x" { keep; }' \
+		  'if bav :kind { keep; }'; do
+	printf 'require "vnd.bav";\n%s\n' "$bad_script" > "$T/sieve/bad.sieve"
+	if sievec -c "$T/dovecot.conf" "$T/sieve/bad.sieve" "$T/bad.svbin" \
+		> "$T/log/bad.log" 2>&1; then
+		bad "sievec accepted: $bad_script"
+	else
+		ok "sievec refuses: $bad_script"
+	fi
+done
+
+# ---- 2. a global script at delivery ------------------------------------------
+cat > "$T/sieve/global.sieve" <<'SIEVE'
+require ["vnd.bav", "fileinto", "mailbox"];
+if bav :hard { fileinto :create "Hard"; stop; }
+if bav :reason "mailboxfull" { fileinto :create "Full"; stop; }
+if bav :kind :matches "auto*" { fileinto :create "Auto"; stop; }
+if bav :status :matches "4.*" { fileinto :create "Delayed"; stop; }
+SIEVE
+sievec -c "$T/dovecot.conf" "$T/sieve/global.sieve" > "$T/log/sievec.log" 2>&1 ||
+	bad "sievec global.sieve: $(cat "$T/log/sievec.log")"
+
+CASES="dsn-userunknown.eml	.Hard	\$BounceHard
+postfix-02.eml	.Full	\$BounceSoft
+vacation.eml	.Auto	\$AutoReply
+dsn-delay.eml	.Delayed	\$BounceSoft
+feedback-abuse.eml	.Feedback	\$Feedback
+reply-01.eml	INBOX	"
+
+check_cases() {	# HOME LABEL
+	home=$1 label=$2
+	echo "$CASES" | while IFS='	' read -r msg folder kw; do
+		if [ "$folder" = INBOX ]; then dir=$home/Maildir
+		else dir=$home/Maildir/$folder; fi
+		mid=$(grep -i -m1 '^Message-ID:' "$EX/$msg")
+		got=$(for f in "$dir"/new/* "$dir"/cur/*; do
+			[ -e "$f" ] || continue
+			grep -qixF "$mid" "$f" && basename "$f"
+		done | head -n1)
+		if [ -z "$got" ]; then
+			echo "not ok - $label: $msg not in $folder"
+			echo FAIL >> "$T/fail"
+			continue
+		fi
+		kws=$(dc_keywords "$dir" | awk -F'\t' -v n="$got" '$1 == n { print $2 }')
+		if [ "$kws" = "$kw" ]; then
+			echo "ok - $label: $msg in $folder with '$kws'"
+		else
+			echo "not ok - $label: $msg keywords '$kws', want '$kw'"
+			echo FAIL >> "$T/fail"
+		fi
+	done
+}
+
+for msg in $(echo "$CASES" | cut -f1); do
+	dc_lda alice@example.test mailer-daemon@example.net "$EX/$msg" ||
+		bad "dovecot-lda $msg: rc=$?"
+done
+check_cases "$T/mail/alice@example.test" lda+sieve
+grep -q "fileinto action: stored mail into mailbox 'Hard'" \
+	"$T/log/dovecot.log" && ok "sieve log: fileinto Hard" ||
+	bad "no sieve fileinto Hard in the log"
+
+if dc_start; then
+	for msg in $(echo "$CASES" | cut -f1); do
+		dc_lmtp mailer-daemon@example.net bob@example.test "$EX/$msg" ||
+			bad "LMTP $msg"
+	done
+	check_cases "$T/mail/bob@example.test" lmtp+sieve
+	dc_stop
+else
+	bad "dovecot did not start"
+fi
+entries=$(ls "$T/spool/new" | wc -l)
+[ "$entries" -eq 12 ] && ok "12 spool entries" || bad "spool entries: $entries"
+
+[ -f "$T/fail" ] && fail=1
+if [ $fail -ne 0 ]; then
+	echo "--- dovecot.log"; tail -n 40 "$T/log/dovecot.log"
+fi
+exit $fail
