@@ -184,23 +184,17 @@ static int record_singly(struct recorder *r, const char **names,
 	return BAV_OK;
 }
 
-/* Read up to --batch entries; corrupt or unclassified ones go to bad/.
-   Returns the number of names listed (0: spool empty) or -1. */
-static int load_batch(struct recorder *r, struct bav_pool *pool,
-		      const char ***names_r, struct bav_spool_entry ***ents_r)
+/* Read the entries names[0..count) (less when they pass 64 MiB);
+   corrupt or unclassified ones go to bad/. Returns how many were used. */
+static unsigned int load_batch(struct recorder *r, struct bav_pool *pool,
+			       const char **names, unsigned int count,
+			       struct bav_spool_entry **ents)
 {
-	const char **names, *error;
-	struct bav_spool_entry **ents;
-	unsigned int n, i;
+	const char *error;
+	unsigned int i;
 	size_t bytes = 0;
 
-	if (bav_spool_list(r->spool, pool, r->batch, &names, &n,
-			   &error) != BAV_OK) {
-		logmsg(LOG_ERR, "%s", error);
-		return -1;
-	}
-	ents = bav_pool_alloc(pool, (n + 1) * sizeof(*ents));
-	for (i = 0; i < n && bytes < BATCH_BYTES; i++) {
+	for (i = 0; i < count && bytes < BATCH_BYTES; i++) {
 		int ret = bav_spool_read(r->spool, names[i], pool, &ents[i],
 					 &error);
 
@@ -216,25 +210,24 @@ static int load_batch(struct recorder *r, struct bav_pool *pool,
 			bytes += ents[i]->msg_len;
 		}
 	}
-	*names_r = names;
-	*ents_r = ents;
-	return (int)i;
+	return i;
 }
 
-/* One batch: 1 some entries handled, 0 spool empty, or a bav_err. */
-static int one_batch(struct recorder *r)
+/* One transaction over names[0..count): 0 with *used_r, or a bav_err
+   (nothing of the batch was kept in the store then). */
+static int one_batch(struct recorder *r, const char **names,
+		     unsigned int count, unsigned int *used_r)
 {
 	struct bav_pool *pool = bav_pool_new(1024 * 1024);
 	struct bav_spool_entry **ents;
-	const char **names, *error = NULL;
+	const char *error = NULL;
 	unsigned long nnew = 0, ndup = 0;
-	int n, i, ret;
+	unsigned int n, i;
+	int ret;
 
-	n = load_batch(r, pool, &names, &ents);
-	if (n <= 0) {
-		bav_pool_free(&pool);
-		return n < 0 ? BAV_ETEMP : 0;
-	}
+	ents = bav_pool_alloc(pool, (count + 1) * sizeof(*ents));
+	n = load_batch(r, pool, names, count, ents);
+	*used_r = n;
 	if ((ret = store_connect(r)) != BAV_OK)
 		goto out;
 	ret = bav_store_begin(r->store, &error);
@@ -254,7 +247,7 @@ static int one_batch(struct recorder *r)
 	if (ret == BAV_EDATA) {
 		(void)bav_store_rollback(r->store, &error);
 		nnew = ndup = 0;
-		ret = record_singly(r, names, ents, (unsigned int)n);
+		ret = record_singly(r, names, ents, n);
 	}
 	if (ret != BAV_OK) {
 		logmsg(LOG_ERR, "store: %s", error != NULL ? error :
@@ -272,8 +265,33 @@ static int one_batch(struct recorder *r)
 	(void)bav_spool_sync(r->spool, &error);
 	r->nrecorded += nnew;
 	r->ndup += ndup;
-	ret = 1;
 out:
+	bav_pool_free(&pool);
+	return ret;
+}
+
+/* List new/ once and record it batch by batch: 1 something was done,
+   0 the spool was empty, or a bav_err. */
+static int one_pass(struct recorder *r)
+{
+	struct bav_pool *pool = bav_pool_new(65536);
+	const char **names, *error;
+	unsigned int n, off = 0, used, chunk;
+	int ret = 0;
+
+	if (bav_spool_list(r->spool, pool, 0, &names, &n, &error) != BAV_OK) {
+		logmsg(LOG_ERR, "%s", error);
+		bav_pool_free(&pool);
+		return BAV_ETEMP;
+	}
+	while (off < n && !stop_flag) {
+		chunk = n - off < r->batch ? n - off : r->batch;
+		ret = one_batch(r, names + off, chunk, &used);
+		if (ret != BAV_OK)
+			break;
+		off += used;
+		ret = 1;
+	}
 	bav_pool_free(&pool);
 	return ret;
 }
@@ -306,7 +324,7 @@ static int run(struct recorder *r)
 	int ret;
 
 	for (;;) {
-		ret = one_batch(r);
+		ret = one_pass(r);
 		if (ret == 1) {
 			backoff = 1;
 			if (!stop_flag)
