@@ -136,11 +136,13 @@ static const char *conn_tag(SMFICTX *ctx, struct conn *c, char *buf,
 	return buf;
 }
 
-/* Append s with ',' replaced by '_' (the X-AGNMailloop grammar). */
+/* Append s with ',' replaced by '_' (the X-AGNMailloop grammar) and
+   control characters too (no header injection through the envelope). */
 static void put_value(struct bav_buf *b, const char *s)
 {
 	for (; *s != '\0'; s++)
-		bav_buf_putc(b, *s == ',' ? '_' : *s);
+		bav_buf_putc(b, *s == ',' || (unsigned char)*s < 0x20 ||
+			     *s == 0x7f ? '_' : *s);
 }
 
 /* -h: a client name in the list counts as local when the MTA verified

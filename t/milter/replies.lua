@@ -31,4 +31,12 @@ check(added(conn, "X-AGNMailloop",
 	"from=<a_b@mx.remote.example>,rid=7,cid=1,to=<known@news.example.org>"),
       "second transaction")
 check(not mt.eom_check(conn, MT_HDRDELETE), "nothing to delete")
+
+-- control characters in the envelope never reach the header
+mail(conn, "<a\r\nX-Evil: 1@mx.remote.example>")
+rcpt(conn, "<known@news.example.org>", SMFIR_CONTINUE)
+finish(conn)
+check(added(conn, "X-AGNMailloop",
+	"from=<a__X-Evil: 1@mx.remote.example>,rid=7,cid=1,to=<known@news.example.org>"),
+      "control characters replaced")
 mt.disconnect(conn)
