@@ -7,6 +7,7 @@
  *	bav deliver -f SENDER [-q QUEUEID] [--spool DIR] [--store URI]
  *		[--keep-days N] [--rules FILE]... [--no-default-rules]
  *		[--rid RID] [--max-size BYTES] [--host NAME]
+ *		[--sendmail PATH] [--forward ADDRESS] [--no-forward]
  *		[--] RECIPIENT...
  *
  *	int cmd_deliver(int argc, char **argv)
@@ -18,6 +19,9 @@
  *	--spool, else $BAV_SPOOL, else $localstatedir/spool/bav; missing
  *	subdirectories are created. bav recorder moves the entries into the
  *	store.
+ *
+ *	A human reply is then forwarded to the filter's address (forward.c);
+ *	a failed forward exits 75 like a failed spool write.
  *
  *	With --store the entry is also recorded at once (one transaction,
  *	idempotent by message key) and then archived to cur/ (or removed
@@ -88,7 +92,9 @@ static int deliver_usage(void)
 	      " [--store URI] [--keep-days N]\n"
 	      "                   [--rules FILE]... [--no-default-rules]"
 	      " [--rid RID] [--max-size BYTES]\n"
-	      "                   [--host NAME] [--] RECIPIENT...\n", stderr);
+	      "                   [--host NAME] [--sendmail PATH]"
+	      " [--forward ADDRESS] [--no-forward]\n"
+	      "                   [--] RECIPIENT...\n", stderr);
 	return CMD_EX_USAGE;
 }
 
@@ -215,7 +221,7 @@ int cmd_deliver(int argc, char **argv)
 	struct deliver_args a = { NULL, "", 7 };
 	struct bav_spool *spool = NULL;
 	unsigned char *msg = NULL;
-	const char *name, *kind, *error;
+	struct deliver_result res;
 	char *oerr = NULL;
 	size_t len = 0;
 	int ret, r;
@@ -254,19 +260,21 @@ int cmd_deliver(int argc, char **argv)
 		ret = CMD_EX_TEMPFAIL;
 		goto out;
 	}
-	if (deliver_spool_message(&cfg, spool, a.sender,
-				  (const char *const *)argv + optind,
-				  (unsigned int)(argc - optind), a.queue_id,
-				  msg, len, &name, &kind, &error) != BAV_OK) {
-		report(LOG_ERR, a.queue_id, "%s", error);
+	if (deliver_message(&cfg, spool, a.sender,
+			    (const char *const *)argv + optind,
+			    (unsigned int)(argc - optind), a.queue_id,
+			    msg, len, &res) != BAV_OK) {
+		report(LOG_ERR, a.queue_id, "%s", res.error);
 		ret = CMD_EX_TEMPFAIL;
 		goto out;
 	}
 	report(LOG_INFO, a.queue_id, "from=<%s>, to=<%s>%s, size=%zu, "
-	       "kind=%s, spooled=%s", a.sender, argv[optind],
-	       argc - optind > 1 ? " (and more)" : "", len, kind, name);
+	       "kind=%s, spooled=%s%s%s%s", a.sender, argv[optind],
+	       argc - optind > 1 ? " (and more)" : "", len, res.kind,
+	       res.name, res.fwd[0] != '\0' ? ", forwarded to <" : "",
+	       res.fwd, res.fwd[0] != '\0' ? ">" : "");
 	if (cfg.store_uri != NULL)
-		record_now(&cfg, spool, name, &a);
+		record_now(&cfg, spool, res.name, &a);
 	ret = CMD_EX_OK;
 out:
 	bav_spool_close(&spool);

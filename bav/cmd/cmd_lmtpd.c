@@ -6,7 +6,8 @@
  *	bav lmtpd -s unix:/path|inet:PORT[@HOST] [-t THREADS] [-T SECONDS]
  *		[-f] [--pid-file FILE] [--spool DIR] [--rules FILE]...
  *		[--no-default-rules] [--rid RID] [--max-size BYTES]
- *		[--host NAME] [--quiet]
+ *		[--host NAME] [--sendmail PATH] [--forward ADDRESS]
+ *		[--no-forward] [--quiet]
  *
  *	int cmd_lmtpd(int argc, char **argv)
  * DESCRIPTION
@@ -77,7 +78,8 @@ static int lmtpd_usage(void)
 	      "                 [--spool DIR] [--rules FILE]..."
 	      " [--no-default-rules] [--rid RID]\n"
 	      "                 [--max-size BYTES] [--host NAME]"
-	      " [--quiet]\n", stderr);
+	      " [--sendmail PATH] [--forward ADDRESS]\n"
+	      "                 [--no-forward] [--quiet]\n", stderr);
 	return CMD_EX_USAGE;
 }
 

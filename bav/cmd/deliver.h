@@ -31,6 +31,8 @@ struct deliver_cfg {
 	size_t max_size;		/* bytes of one message */
 	char host[256];
 	bool quiet;			/* no syslog line per message */
+	const char *sendmail;		/* forwarding replies; NULL: off */
+	const char *forward;		/* forward address without fwd= */
 	/* option parsing scratch */
 	const char **rule_paths;
 	size_t nrules;
@@ -44,7 +46,10 @@ struct deliver_cfg {
 	{ "no-default-rules", no_argument, NULL, 302 }, \
 	{ "max-size", required_argument, NULL, 303 }, \
 	{ "host", required_argument, NULL, 304 }, \
-	{ "rid", required_argument, NULL, 305 }
+	{ "rid", required_argument, NULL, 305 }, \
+	{ "sendmail", required_argument, NULL, 306 }, \
+	{ "forward", required_argument, NULL, 307 }, \
+	{ "no-forward", no_argument, NULL, 308 }
 
 /* Set defaults ($BAV_SPOOL or DELIVER_DEFAULT_SPOOL, 64 MiB, host name);
    argc bounds the number of --rules. */
@@ -57,17 +62,32 @@ int deliver_cfg_option(struct deliver_cfg *cfg, int opt, const char *arg,
 int deliver_cfg_load(struct deliver_cfg *cfg, const char *cmd);
 void deliver_cfg_free(struct deliver_cfg *cfg);
 
-/* Classify msg and write the spool entry (fsync'ed). A message that
-   can't be classified is spooled with its error (kept, never lost).
-   Returns BAV_OK with *name_r (valid until the next spool call) and
-   *kind_r (a static name, or "unclassified"), or BAV_ETEMP with
-   *error_r (owned by the spool handle). */
-int deliver_spool_message(const struct deliver_cfg *cfg,
-			  struct bav_spool *spool, const char *sender,
-			  const char *const *rcpts, unsigned int nrcpts,
-			  const char *queue_id, const unsigned char *msg,
-			  size_t len, const char **name_r,
-			  const char **kind_r, const char **error_r);
+/* What happened to one message. */
+struct deliver_result {
+	const char *name;	/* spool entry (valid until the next spool call) */
+	const char *kind;	/* verdict kind, or "unclassified" */
+	char fwd[256];		/* forwarded to, or "" */
+	char error[512];	/* why it failed */
+};
+
+/* Classify msg, write the spool entry (fsync'ed), then forward a human
+   reply (forward.c). A message that can't be classified is spooled with
+   its error (kept, never lost). Returns BAV_OK, or BAV_ETEMP with
+   res->error when the spool write or the forward failed (the caller
+   answers 75 / 451; a retry records once and forwards again only if
+   the forward failed). */
+int deliver_message(const struct deliver_cfg *cfg, struct bav_spool *spool,
+		    const char *sender, const char *const *rcpts,
+		    unsigned int nrcpts, const char *queue_id,
+		    const unsigned char *msg, size_t len,
+		    struct deliver_result *res);
+
+/* Forward a reply (see forward.c): 0 done or nothing to do (fwd ""),
+   -1 with error. */
+int deliver_forward(const struct deliver_cfg *cfg, enum bav_kind kind,
+		    const char *rcpt, const unsigned char *msg, size_t len,
+		    char *fwd, size_t fwd_size, char *error,
+		    size_t error_size);
 
 /* The subcommands (bav.c dispatches). */
 int cmd_deliver(int argc, char **argv);		/* cmd_deliver.c */

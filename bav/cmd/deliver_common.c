@@ -10,12 +10,14 @@
  *	int deliver_cfg_option(struct deliver_cfg *cfg, int opt,
  *			       const char *arg, const char *cmd)
  *	int deliver_cfg_load(struct deliver_cfg *cfg, const char *cmd)
- *	int deliver_spool_message(const struct deliver_cfg *cfg,
- *				  struct bav_spool *spool, ...)
+ *	int deliver_message(const struct deliver_cfg *cfg,
+ *			    struct bav_spool *spool, ...,
+ *			    struct deliver_result *res)
  * DESCRIPTION
  *	One message: bav_classify() with the same options as bav classify
  *	(rules, limits, rid), bav_store_message_key(), then one
- *	bav_spool_write() of envelope, verdict and raw message. A message
+ *	bav_spool_write() of envelope, verdict and raw message, then the
+ *	forward of a human reply (forward.c). A message
  *	libbav refuses (a parser limit, not a message) is spooled with the
  *	error instead of a verdict, so it is kept for the operator and for
  *	bav reclassify rather than bounced or lost.
@@ -23,8 +25,9 @@
  *	cfg is read-only after deliver_cfg_load(): bav lmtpd's threads share
  *	it, each with its own spool handle and pool.
  * DIAGNOSTICS
- *	deliver_spool_message() returns BAV_ETEMP when the spool write
- *	failed (the caller answers 75 / 451); option errors are printed as
+ *	deliver_message() returns BAV_ETEMP when the spool write or the
+ *	forward failed (the caller answers 75 / 451); option errors are
+ *	printed as
  *	"bav CMD: why".
  * SEE ALSO
  *	bav-deliver(8), bav_spool.h
@@ -46,6 +49,7 @@ void deliver_cfg_init(struct deliver_cfg *cfg, int argc)
 	cfg->spool_dir = env != NULL && *env != '\0' ? env :
 		DELIVER_DEFAULT_SPOOL;
 	bav_limits_default(&cfg->limits);
+	cfg->sendmail = "/usr/sbin/sendmail";
 	cfg->max_size = cfg->limits.max_message_size;
 	if (gethostname(cfg->host, sizeof(cfg->host) - 1) < 0)
 		snprintf(cfg->host, sizeof(cfg->host), "localhost");
@@ -103,6 +107,20 @@ int deliver_cfg_option(struct deliver_cfg *cfg, int opt, const char *arg,
 	case 305:
 		cfg->opts.rid = arg;
 		return 1;
+	case 306:
+		cfg->sendmail = arg;
+		return 1;
+	case 307:
+		if (arg[0] == '-' || strchr(arg, '@') == NULL) {
+			fprintf(stderr, "bav %s: bad --forward address: %s\n",
+				cmd, arg);
+			return -1;
+		}
+		cfg->forward = arg;
+		return 1;
+	case 308:
+		cfg->sendmail = NULL;
+		return 1;
 	default:
 		return 0;
 	}
@@ -134,21 +152,22 @@ void deliver_cfg_free(struct deliver_cfg *cfg)
 	cfg->rule_paths = NULL;
 }
 
-int deliver_spool_message(const struct deliver_cfg *cfg,
-			  struct bav_spool *spool, const char *sender,
-			  const char *const *rcpts, unsigned int nrcpts,
-			  const char *queue_id, const unsigned char *msg,
-			  size_t len, const char **name_r,
-			  const char **kind_r, const char **error_r)
+int deliver_message(const struct deliver_cfg *cfg, struct bav_spool *spool,
+		    const char *sender, const char *const *rcpts,
+		    unsigned int nrcpts, const char *queue_id,
+		    const unsigned char *msg, size_t len,
+		    struct deliver_result *res)
 {
 	struct bav_pool *pool = bav_pool_new(16384 + len / 2);
 	struct bav_verdict *v = NULL;
 	struct bav_spool_entry e;
 	char key[BAV_STORE_KEY_SIZE];
-	const char *cerr = NULL;
+	const char *cerr = NULL, *error = NULL;
 	int ret;
 
 	memset(&e, 0, sizeof(e));
+	res->name = "";
+	res->fwd[0] = res->error[0] = '\0';
 	if (bav_classify(msg, len, &cfg->opts, pool, &v, &cerr) != BAV_OK)
 		v = NULL;
 	bav_store_message_key(msg, len, key);
@@ -163,8 +182,16 @@ int deliver_spool_message(const struct deliver_cfg *cfg,
 	e.error = v == NULL ? (cerr != NULL ? cerr : "not classified") : NULL;
 	e.msg = msg;
 	e.msg_len = len;
-	*kind_r = v != NULL ? bav_kind_name(v->kind) : "unclassified";
-	ret = bav_spool_write(spool, &e, name_r, error_r);
+	res->kind = v != NULL ? bav_kind_name(v->kind) : "unclassified";
+	ret = bav_spool_write(spool, &e, &res->name, &error);
+	if (ret != BAV_OK) {
+		snprintf(res->error, sizeof(res->error), "%s", error);
+	} else if (v != NULL && nrcpts > 0 &&
+		   deliver_forward(cfg, v->kind, rcpts[0], msg, len, res->fwd,
+				   sizeof(res->fwd), res->error,
+				   sizeof(res->error)) < 0) {
+		ret = BAV_ETEMP;
+	}
 	bav_pool_free(&pool);
 	return ret;
 }

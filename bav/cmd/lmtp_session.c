@@ -14,7 +14,7 @@
  *	(252) and QUIT. Replies are buffered and sent when the client's
  *	pipelined input is used up. The message is read with dot-unstuffing,
  *	CRLF turned into LF, a Return-Path header put in front (as the pipe
- *	transport's flags=R does), and handed to deliver_spool_message():
+ *	transport's flags=R does), and handed to deliver_message():
  *	one spool entry for all recipients, fsync'ed before "250 2.0.0" is
  *	sent for each of them; a spool failure answers "451 4.3.0" for each.
  *	A message over the size limit is read to its end and refused with
@@ -454,7 +454,7 @@ static void find_queue_id(const char *msg, size_t len, char *qid,
 
 static void do_data(struct session *s, const char *arg)
 {
-	const char *name = NULL, *kind = NULL, *error = NULL;
+	struct deliver_result res;
 	char qid[32];
 	size_t body_len = 0;
 	unsigned int i;
@@ -485,31 +485,32 @@ static void do_data(struct session *s, const char *arg)
 	find_queue_id(s->msg, s->msg_len, qid, sizeof(qid));
 	if (s->spool == NULL) {
 		ret = BAV_ETEMP;
-		error = "spool not open";
+		snprintf(res.error, sizeof(res.error), "spool not open");
 	} else {
-		ret = deliver_spool_message(s->srv->cfg, s->spool, s->sender,
+		ret = deliver_message(s->srv->cfg, s->spool, s->sender,
 			(const char *const *)s->rcpts, s->nrcpts, qid,
-			(const unsigned char *)s->msg, s->msg_len, &name,
-			&kind, &error);
+			(const unsigned char *)s->msg, s->msg_len, &res);
 	}
 	for (i = 0; i < s->nrcpts; i++) {
 		if (ret == BAV_OK)
 			out_add(s, "250 2.0.0 <%s> Ok, spooled as %s\r\n",
-				s->rcpts[i], name);
+				s->rcpts[i], res.name);
 		else
-			out_add(s, "451 4.3.0 <%s> Temporary spool failure, "
+			out_add(s, "451 4.3.0 <%s> Temporary failure, "
 				"try again later\r\n", s->rcpts[i]);
 	}
 	if (ret == BAV_OK) {
 		if (!s->srv->cfg->quiet)
 			syslog(LOG_INFO, "%s: from=<%s>, to=<%s>%s, size=%zu, "
-			       "kind=%s, spooled=%s",
+			       "kind=%s, spooled=%s%s%s%s",
 			       qid[0] != '\0' ? qid : "NOQUEUE", s->sender,
 			       s->rcpts[0], s->nrcpts > 1 ? " (and more)" : "",
-			       body_len, kind, name);
+			       body_len, res.kind, res.name,
+			       res.fwd[0] != '\0' ? ", forwarded to <" : "",
+			       res.fwd, res.fwd[0] != '\0' ? ">" : "");
 	} else {
 		syslog(LOG_ERR, "%s: %s", qid[0] != '\0' ? qid : "NOQUEUE",
-		       error);
+		       res.error);
 	}
 	reset_tx(s);
 }
