@@ -19,6 +19,9 @@
 #	  delivered; an address marked bounced in the store after start-up
 #	  is refused once the snapshot was refreshed; with the database
 #	  gone the last snapshot keeps serving.
+#	A second smtpd port uses bav-policyd under spawn(8) ("-s stdio",
+#	one process per connection, a snapshot file): its suppressed
+#	recipient is refused, a known one delivered.
 #	Everything it started is stopped on exit, also on failure.
 # DIAGNOSTICS
 #	Exit 0 pass, 1 fail, 77 skip (not root, or postfix, swaks, sqlite3
@@ -78,6 +81,7 @@ ok() {
 }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 # ---- the store and the address table -----------------------------------
 "$bav" store init --store "sqlite:$T/bav.db" > "$T/init.out" 2>&1 ||
@@ -137,6 +141,10 @@ smtputf8_enable = no
 biff = no
 smtp_dns_support_level = disabled
 bavpipe_destination_recipient_limit = 1
+# the second smtpd: bav-policyd under spawn(8), stdin/stdout mode
+spawn_restrictions = check_policy_service unix:private/bavspawn,
+	permit_mynetworks, reject_unauth_destination
+bavspawn_time_limit = 3600s
 CF
 for d in customer.example news.example.org; do
 	printf '%s\tbavpipe:\n' $d
@@ -163,7 +171,12 @@ scache    unix  - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
 bavpipe   unix  - n n - - pipe
   flags=q user=nobody argv=$T/deliver.sh \${queue_id} \${recipient}
+127.0.0.1:$port2 inet n - n - - smtpd
+  -o smtpd_recipient_restrictions=\$spawn_restrictions
+bavspawn  unix  - n n - 0 spawn
+  user=nobody argv=$pd -s stdio -f $T/spawn.snap
 MCF
+printf 'spawned@customer.example\tbounced\n' > "$T/spawn.snap"
 touch -d "-10 seconds" "$T/etc/main.cf" "$T/etc/master.cf" "$T/etc/transport"
 script -qec "postfix -c $T/etc check" /dev/null > "$T/check.out" 2>&1 ||
 	{ cat "$T/check.out"; fail "postfix check"; exit 1; }
@@ -209,6 +222,12 @@ send mixed --to fine@customer.example,hard@customer.example
 expect_reply mixed "Recipient address suppressed (bounced)"
 expect_reply mixed "<-  250 2.0.0 Ok: queued as"
 
+# ---- the same through spawn(8): bav-policyd -s stdio ---------------------
+send spawned --to spawned@customer.example --server 127.0.0.1:$port2
+expect_reply spawned "<** 554 5.1.1 <spawned@customer.example>: Recipient address rejected: Recipient address suppressed (bounced)"
+send spawnok --to known@news.example.org --server 127.0.0.1:$port2
+expect_reply spawnok "<-  250 2.0.0 Ok: queued as"
+
 # ---- a refresh picks up a new bounce -----------------------------------
 sqlite3 "$T/bav.db" "UPDATE bav_recipients SET state = 'bounced'
 	WHERE address = 'fine@customer.example'" || fail "sqlite3 update"
@@ -229,11 +248,11 @@ grep -q '^fine@customer.example	bounced$' "$T/snapshot" &&
 
 # ---- what was delivered -------------------------------------------------
 i=0
-while [ "$(ls "$T/out" | wc -l)" -lt 3 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while [ "$(ls "$T/out" | wc -l)" -lt 4 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 sleep 0.5
 ls "$T/out" | sed 's/\.[^.]*$//' | sort > "$T/delivered"
 printf '%s\n' fine@customer.example fine@customer.example \
-	known@news.example.org > "$T/want"
+	known@news.example.org known@news.example.org > "$T/want"
 if cmp -s "$T/want" "$T/delivered"; then
 	ok "delivered: $(tr '\n' ' ' < "$T/delivered")"
 else
