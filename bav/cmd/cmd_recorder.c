@@ -5,7 +5,9 @@
  * SYNOPSIS
  *	bav recorder [--once] [--spool DIR] [--store URI]
  *		[--password-file FILE] [--batch N] [--interval SECONDS]
- *		[--keep-days N] [--quiet]
+ *		[--keep-days N] [--autoreply-dir DIR]
+ *		[--autoreply-allow FILE] [--autoreply-period SECONDS]
+ *		[--sendmail PATH] [--quiet]
  *
  *	int cmd_recorder(int argc, char **argv)
  * DESCRIPTION
@@ -27,6 +29,12 @@
  *	its batch recorded. Without --once the spool is polled every
  *	--interval seconds (default 1) until SIGTERM or SIGINT, which finish
  *	the current batch first. The store is $BAV_STORE unless --store.
+ *
+ *	With --autoreply-dir, human replies recorded for the first time get
+ *	an RFC 3834 answer from a template (autoresponder.c), at most once
+ *	per sender and filter per --autoreply-period (default 86400 s),
+ *	only to senders in --autoreply-allow when given; sent through
+ *	--sendmail after the commit.
  * DIAGNOSTICS
  *	syslog (facility mail) and stderr: one line per rejected entry and
  *	per store failure, a summary per pass with entries unless --quiet.
@@ -38,6 +46,7 @@
  */
 #include "deliver.h"
 #include "cmd_store.h"
+#include "autoresponder.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -52,7 +61,8 @@
 #define MAX_BACKOFF 60
 
 enum { OPT_ONCE = 400, OPT_BATCH, OPT_INTERVAL, OPT_KEEP, OPT_PWFILE,
-       OPT_SPOOL, OPT_STORE };
+       OPT_SPOOL, OPT_STORE, OPT_AR_DIR, OPT_AR_ALLOW, OPT_AR_PERIOD,
+       OPT_SENDMAIL };
 
 static const struct option long_opts[] = {
 	{ "once", no_argument, NULL, OPT_ONCE },
@@ -62,6 +72,10 @@ static const struct option long_opts[] = {
 	{ "batch", required_argument, NULL, OPT_BATCH },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "keep-days", required_argument, NULL, OPT_KEEP },
+	{ "autoreply-dir", required_argument, NULL, OPT_AR_DIR },
+	{ "autoreply-allow", required_argument, NULL, OPT_AR_ALLOW },
+	{ "autoreply-period", required_argument, NULL, OPT_AR_PERIOD },
+	{ "sendmail", required_argument, NULL, OPT_SENDMAIL },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -71,9 +85,12 @@ struct recorder {
 	const char *spool_dir, *store_uri, *password_file;
 	unsigned int batch, interval, keep_days;
 	bool once, quiet;
+	const char *ar_dir, *ar_allow, *sendmail;
+	unsigned int ar_period;
+	struct autoresponder *ar;
 	struct bav_spool *spool;
 	struct bav_store *store;
-	unsigned long nrecorded, ndup, nbad;
+	unsigned long nrecorded, ndup, nbad, nanswered;
 	time_t last_expire;
 };
 
@@ -104,7 +121,11 @@ static int recorder_usage(void)
 	fputs("usage: bav recorder [--once] [--spool DIR] [--store URI]"
 	      " [--password-file FILE]\n"
 	      "                    [--batch N] [--interval SECONDS]"
-	      " [--keep-days N] [--quiet]\n", stderr);
+	      " [--keep-days N] [--quiet]\n"
+	      "                    [--autoreply-dir DIR]"
+	      " [--autoreply-allow FILE]\n"
+	      "                    [--autoreply-period SECONDS]"
+	      " [--sendmail PATH]\n", stderr);
 	return CMD_EX_USAGE;
 }
 
@@ -151,8 +172,26 @@ static void reject(struct recorder *r, const char *name, const char *why)
 static int record_one(struct recorder *r, const struct bav_spool_entry *e,
 		      const char **error_r)
 {
-	return bav_store_record(r->store, e->verdict, e->key, e->host,
-				e->time, error_r);
+	int ret = bav_store_record(r->store, e->verdict, e->key, e->host,
+				   e->time, error_r);
+
+	if (ret == 0 && r->ar != NULL) {
+		int ar_ret = autoresponder_consider(r->ar, r->store, e,
+						    error_r);
+
+		if (ar_ret != BAV_OK)
+			ret = ar_ret;
+	}
+	return ret;
+}
+
+/* After a commit: send the queued answers; after a rollback: drop. */
+static void answers(struct recorder *r, bool committed)
+{
+	if (committed)
+		r->nanswered += autoresponder_flush(r->ar);
+	else
+		autoresponder_drop(r->ar);
 }
 
 /* After a permanent store error in a batch: one transaction per entry,
@@ -174,6 +213,7 @@ static int record_singly(struct recorder *r, const char **names,
 			ret = bav_store_commit(r->store, &error);
 		else
 			(void)bav_store_rollback(r->store, &error);
+		answers(r, ret >= 0);
 		if (ret == BAV_ETEMP)
 			return ret;
 		if (ret < 0) {
@@ -244,6 +284,7 @@ static int one_batch(struct recorder *r, const char **names,
 	}
 	if (ret == BAV_OK)
 		ret = bav_store_commit(r->store, &error);
+	answers(r, ret == BAV_OK);
 	if (ret == BAV_EDATA) {
 		(void)bav_store_rollback(r->store, &error);
 		nnew = ndup = 0;
@@ -369,6 +410,12 @@ static int parse_args(struct recorder *r, int argc, char **argv)
 				return recorder_usage();
 			break;
 		case OPT_KEEP: r->keep_days = (unsigned int)atoi(optarg); break;
+		case OPT_AR_DIR: r->ar_dir = optarg; break;
+		case OPT_AR_ALLOW: r->ar_allow = optarg; break;
+		case OPT_AR_PERIOD:
+			r->ar_period = (unsigned int)atoi(optarg);
+			break;
+		case OPT_SENDMAIL: r->sendmail = optarg; break;
 		case 'q': r->quiet = true; break;
 		default:
 			return recorder_usage();
@@ -399,8 +446,14 @@ int cmd_recorder(int argc, char **argv)
 	r.batch = 200;
 	r.interval = 1;
 	r.keep_days = 7;
+	r.ar_period = 86400;
+	r.sendmail = "/usr/sbin/sendmail";
 	if ((ret = parse_args(&r, argc, argv)) != 0)
 		return ret;
+	if (r.ar_dir != NULL &&
+	    (r.ar = autoresponder_new(r.ar_dir, r.ar_allow, r.sendmail,
+				      r.ar_period)) == NULL)
+		return CMD_EX_CONFIG;
 	openlog("bav/recorder", LOG_PID, LOG_MAIL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -417,10 +470,12 @@ int cmd_recorder(int argc, char **argv)
 		expire(&r);
 	if (!r.quiet && (r.nrecorded + r.ndup + r.nbad > 0 || ret != 0))
 		logmsg(LOG_INFO, "%lu recorded, %lu already recorded, "
-		       "%lu moved to bad/%s", r.nrecorded, r.ndup, r.nbad,
+		       "%lu moved to bad/, %lu answered%s", r.nrecorded,
+		       r.ndup, r.nbad, r.nanswered,
 		       ret == BAV_ETEMP ? ", store unavailable: entries kept"
 		       : "");
 	store_drop(&r);
+	autoresponder_free(&r.ar);
 	bav_spool_close(&r.spool);
 	closelog();
 	if (ret == BAV_OK)

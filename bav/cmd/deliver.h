@@ -89,6 +89,16 @@ int deliver_forward(const struct deliver_cfg *cfg, enum bav_kind kind,
 		    char *fwd, size_t fwd_size, char *error,
 		    size_t error_size);
 
+/* Value of the first header field name of msg, unfolded into buf (at
+   most size-1 bytes); false when absent (forward.c). */
+bool deliver_header(const unsigned char *msg, size_t len, const char *name,
+		    char *buf, size_t size);
+/* Run "sendmail -i -N never -f FROM -- TO" without a shell and write
+   prefix (may be NULL) and msg to it: 0, or -1 with error. */
+int deliver_sendmail(const char *sendmail, const char *from, const char *to,
+		     const char *prefix, const unsigned char *msg, size_t len,
+		     char *error, size_t error_size);
+
 /* The subcommands (bav.c dispatches). */
 int cmd_deliver(int argc, char **argv);		/* cmd_deliver.c */
 int cmd_recorder(int argc, char **argv);	/* cmd_recorder.c */

@@ -5,6 +5,12 @@
  * SYNOPSIS
  *	#include "deliver.h"
  *
+ *	bool deliver_header(const unsigned char *msg, size_t len,
+ *			    const char *name, char *buf, size_t size)
+ *	int deliver_sendmail(const char *sendmail, const char *from,
+ *			     const char *to, const char *prefix,
+ *			     const unsigned char *msg, size_t len,
+ *			     char *error, size_t error_size)
  *	int deliver_forward(const struct deliver_cfg *cfg,
  *			    enum bav_kind kind, const char *rcpt,
  *			    const unsigned char *msg, size_t len,
@@ -60,10 +66,10 @@ static size_t header_len(const unsigned char *msg, size_t len)
 
 /* Value of the first header field NAME (unfolded into buf, at most
    size-1 bytes); false when absent. */
-static bool find_header(const unsigned char *msg, size_t hlen,
-			const char *name, char *buf, size_t size)
+bool deliver_header(const unsigned char *msg, size_t len, const char *name,
+		    char *buf, size_t size)
 {
-	size_t nl = strlen(name), i = 0, o = 0;
+	size_t nl = strlen(name), i = 0, o = 0, hlen = header_len(msg, len);
 
 	while (i < hlen) {
 		if ((i == 0 || msg[i - 1] == '\n') && i + nl < hlen &&
@@ -129,14 +135,12 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-static int run_sendmail(const struct deliver_cfg *cfg, const char *from,
-			const char *to, bool add_loop,
-			const unsigned char *msg, size_t len,
-			char *error, size_t error_size)
+int deliver_sendmail(const char *sendmail, const char *from, const char *to,
+		     const char *prefix, const unsigned char *msg, size_t len,
+		     char *error, size_t error_size)
 {
-	static const char loop[] = "X-AGNLoop: set\n";
 	posix_spawn_file_actions_t fa;
-	char *argv[] = { (char *)cfg->sendmail, (char *)"-i", (char *)"-N",
+	char *argv[] = { (char *)sendmail, (char *)"-i", (char *)"-N",
 			 (char *)"never", (char *)"-f", (char *)from,
 			 (char *)"--", (char *)to, NULL };
 	int pfd[2], status, err;
@@ -148,34 +152,34 @@ static int run_sendmail(const struct deliver_cfg *cfg, const char *from,
 	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pfd[0], STDIN_FILENO);
-	err = posix_spawn(&pid, cfg->sendmail, &fa, NULL, argv, environ);
+	err = posix_spawn(&pid, sendmail, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pfd[0]);
 	if (err != 0) {
 		close(pfd[1]);
-		snprintf(error, error_size, "forward: %s: %s", cfg->sendmail,
-			 strerror(err));
+		snprintf(error, error_size, "mail to <%s>: %s: %s", to,
+			 sendmail, strerror(err));
 		return -1;
 	}
-	err = (add_loop && write_all(pfd[1], loop, sizeof(loop) - 1) < 0) ||
-		write_all(pfd[1], msg, len) < 0 ? errno : 0;
+	err = (prefix != NULL && write_all(pfd[1], prefix, strlen(prefix)) < 0)
+		|| write_all(pfd[1], msg, len) < 0 ? errno : 0;
 	close(pfd[1]);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
-			snprintf(error, error_size, "forward: waitpid: %s",
+			snprintf(error, error_size, "waitpid: %s",
 				 strerror(errno));
 			return -1;
 		}
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		snprintf(error, error_size, "forward to <%s>: %s %s %d", to,
-			 cfg->sendmail, WIFEXITED(status) ? "exited" :
+		snprintf(error, error_size, "mail to <%s>: %s %s %d", to,
+			 sendmail, WIFEXITED(status) ? "exited" :
 			 "killed by signal", WIFEXITED(status) ?
 			 WEXITSTATUS(status) : WTERMSIG(status));
 		return -1;
 	}
 	if (err != 0) {
-		snprintf(error, error_size, "forward to <%s>: write: %s", to,
+		snprintf(error, error_size, "mail to <%s>: write: %s", to,
 			 strerror(err));
 		return -1;
 	}
@@ -187,22 +191,26 @@ int deliver_forward(const struct deliver_cfg *cfg, enum bav_kind kind,
 		    char *fwd, size_t fwd_size, char *error, size_t error_size)
 {
 	char value[2048];
-	size_t hlen;
 	bool have_loop;
 
 	fwd[0] = '\0';
 	if (kind != BAV_KIND_REPLY || cfg->sendmail == NULL)
 		return 0;
-	hlen = header_len(msg, len);
-	if (!(find_header(msg, hlen, "X-AGNMailloop", value, sizeof(value)) &&
+	if (!(deliver_header(msg, len, "X-AGNMailloop", value, sizeof(value)) &&
 	      mailloop_fwd(value, fwd, fwd_size))) {
 		if (cfg->forward == NULL)
 			return 0;
 		snprintf(fwd, fwd_size, "%s", cfg->forward);
 	}
-	have_loop = find_header(msg, hlen, "X-AGNLoop", value, sizeof(value));
-	if (run_sendmail(cfg, rcpt, fwd, !have_loop, msg, len, error,
-			 error_size) < 0)
+	have_loop = deliver_header(msg, len, "X-AGNLoop", value, sizeof(value));
+	if (deliver_sendmail(cfg->sendmail, rcpt, fwd,
+			     have_loop ? NULL : "X-AGNLoop: set\n", msg, len,
+			     error, error_size) < 0) {
+		char tmp[512];
+
+		snprintf(tmp, sizeof(tmp), "%s", error);
+		snprintf(error, error_size, "forward: %s", tmp);
 		return -1;
+	}
 	return 0;
 }

@@ -83,7 +83,7 @@ dlv "$T/reply.eml" --no-forward
 before=$(nfiles "$S/new")
 FAKE_SENDMAIL_EXIT=75 dlv "$T/reply.eml" 2> "$T/err"
 expect "sendmail fails: 75" "75" "$?"
-grep -q "forward to <info@example.org>" "$T/err" && ok "forward failure reported" ||
+grep -q "forward: mail to <info@example.org>" "$T/err" && ok "forward failure reported" ||
 	fail "forward failure: $(cat "$T/err")"
 expect "sendmail fails: still spooled" "$((before + 1))" "$(nfiles "$S/new")"
 dlv "$T/reply.eml" --sendmail "$T/no-such-sendmail" 2>/dev/null
