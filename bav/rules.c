@@ -16,8 +16,11 @@
  * DESCRIPTION
  *	Reads rule files (format in bav-rules(5)) into an immutable rule set:
  *	every regex is compiled once with PCRE2 (caseless, UTF with invalid
- *	UTF allowed at match time); JIT compilation happens lazily in
- *	rules_match.c, and not at all under valgrind. Logical lines: a line starting with blank space
+ *	UTF allowed at match time): at load for rule files, at the first
+ *	use for the compiled-in defaults (tested when bav is built; a
+ *	one-message process then compiles only the rules it tries); JIT
+ *	compilation happens lazily in rules_match.c, and not at all under
+ *	valgrind. Logical lines: a line starting with blank space
  *	continues the previous one (its leading blanks removed, nothing
  *	inserted); lines whose first non-blank is '#' and blank lines are
  *	skipped. Each rule gets the id "FILE:LINE" (basename of the file, or
@@ -171,13 +174,12 @@ static char *latin1_to_utf8(const char *s)
 	return bav_buf_steal(&b);
 }
 
-static pcre2_code *regex_compile(struct parser *p, unsigned int line,
-				 const char *pattern)
+pcre2_code *bav_rules_compile(const char *pattern, int *err_r,
+			      size_t *off_r)
 {
 	pcre2_code *re;
-	PCRE2_UCHAR msg[256];
-	PCRE2_SIZE off;
-	int err;
+	PCRE2_SIZE off = 0;
+	int err = 0;
 
 	re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
 			   RULES_PCRE2_OPTIONS, &err, &off, NULL);
@@ -190,10 +192,30 @@ static pcre2_code *regex_compile(struct parser *p, unsigned int line,
 				   RULES_PCRE2_OPTIONS, &err, &off, NULL);
 		free(conv);
 	}
+	*err_r = err;
+	*off_r = (size_t)off;
+	return re;
+}
+
+/* The compiled regex, or NULL: reported. The compiled-in default rules
+   (tested at build time) are compiled at their first use instead:
+   *lazy_r is set and NULL returned. */
+static pcre2_code *regex_compile(struct parser *p, unsigned int line,
+				 const char *pattern, bool *lazy_r)
+{
+	pcre2_code *re;
+	PCRE2_UCHAR msg[256];
+	size_t off;
+	int err;
+
+	*lazy_r = p->embedded && p->cb == NULL;
+	if (*lazy_r)
+		return NULL;
+	re = bav_rules_compile(pattern, &err, &off);
 	if (re == NULL) {
 		pcre2_get_error_message(err, msg, sizeof(msg));
 		report(p, line, false, "bad regex at offset %zu: %s",
-		       (size_t)off, (const char *)msg);
+		       off, (const char *)msg);
 	}
 	return re;
 }
@@ -268,6 +290,7 @@ static void parse_regex_rule(struct parser *p, unsigned int line, char *s)
 	const char *mark = NULL;
 	struct rule_entry *e;
 	pcre2_code *re;
+	bool lazy;
 	size_t n;
 
 	if (s[0] == '{' && (n = strspn(s + 1, "abcdefghijklmnopqrstuvwxyz"
@@ -281,10 +304,11 @@ static void parse_regex_rule(struct parser *p, unsigned int line, char *s)
 		report(p, line, false, "empty pattern");
 		return;
 	}
-	if ((re = regex_compile(p, line, s)) == NULL)
+	if ((re = regex_compile(p, line, s, &lazy)) == NULL && !lazy)
 		return;
 	e = entry_add(p, line, s);
 	e->re = re;
+	e->has_re = true;
 	if (mark != NULL)
 		e->pub.mark = bav_pool_strdup(p->rules->pool, mark);
 }
@@ -355,6 +379,7 @@ static void parse_detail_rule(struct parser *p, unsigned int line, char *s)
 	char *code_s, *detail_s, *end;
 	struct rule_entry *e;
 	pcre2_code *re = NULL;
+	bool lazy = false;
 	int code, i, ok = 0;
 	long detail;
 
@@ -385,10 +410,12 @@ static void parse_detail_rule(struct parser *p, unsigned int line, char *s)
 		       "410 420 510 511 512 513)", detail_s);
 		return;
 	}
-	if (*s != '\0' && (re = regex_compile(p, line, s)) == NULL)
+	if (*s != '\0' && (re = regex_compile(p, line, s, &lazy)) == NULL &&
+	    !lazy)
 		return;
 	e = entry_add(p, line, *s != '\0' ? s : NULL);
 	e->re = re;
+	e->has_re = *s != '\0';
 	e->code = code;
 	e->detail = (int)detail;
 	e->pub.arg = bav_pool_printf(p->rules->pool, "%ld", detail);

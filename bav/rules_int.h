@@ -36,7 +36,9 @@ enum {
 
 struct rule_entry {
 	struct bav_rule pub;	/* first: bav_rules_match() returns &pub */
-	pcre2_code *re;		/* NULL: [status], [detail] without pattern */
+	pcre2_code *re;		/* compiled regex; the compiled-in default
+				   rules are compiled at their first use
+				   (atomic, under jit_lock): NULL until then */
 	pcre2_code *jit;	/* JIT-compiled copy of re, published once
 				   (atomic acquire/release), or NULL */
 	unsigned int file;	/* index of the file: later = tried first */
@@ -45,6 +47,8 @@ struct rule_entry {
 	int detail;		/* [detail]: detail code */
 	size_t code_len;	/* [status]: strlen(pub.pattern) */
 	bool filtered;		/* tried only when the prefilter says so */
+	bool has_re;		/* a regex rule (else [status], or [detail]
+				   without pattern) */
 };
 
 /* Literal prefilter of a regex table (rules_prefilter.c). */
@@ -82,6 +86,11 @@ struct bav_rules {
 	bool no_jit;		/* running under valgrind: JIT code confuses it */
 	struct rule_table tables[RULES_TABLE_COUNT];
 };
+
+/* Compile a rule pattern with RULES_PCRE2_OPTIONS (Latin-1 text is
+   converted to UTF-8); NULL with *err_r and *off_r on errors. */
+pcre2_code *bav_rules_compile(const char *pattern, int *err_r,
+			      size_t *off_r);
 
 /* Match one entry against text[0..len) with md (1 pair is enough). */
 bool bav_rules_entry_match(const struct bav_rules *rules,

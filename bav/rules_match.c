@@ -44,17 +44,53 @@
 
 #include <stdlib.h>
 
+/* e->re, compiled now if it is a default rule not used so far; NULL if
+   it can't be compiled (never for the tested defaults). Call with
+   rules->jit_lock held. */
+static pcre2_code *entry_compile_locked(struct rule_entry *e)
+{
+	pcre2_code *re = __atomic_load_n(&e->re, __ATOMIC_ACQUIRE);
+	size_t off;
+	int err;
+
+	if (re == NULL && e->has_re) {
+		re = bav_rules_compile(e->pub.pattern, &err, &off);
+		__atomic_store_n(&e->re, re, __ATOMIC_RELEASE);
+	}
+	return re;
+}
+
+/* The compiled regex of e (compiling it at its first use). */
+static const pcre2_code *entry_code(const struct bav_rules *crules,
+				    const struct rule_entry *ce)
+{
+	/* the set is logically immutable: only the lazy state changes */
+	struct bav_rules *rules = (struct bav_rules *)crules;
+	struct rule_entry *e = (struct rule_entry *)ce;
+	const pcre2_code *re = __atomic_load_n(&e->jit, __ATOMIC_ACQUIRE);
+
+	if (re == NULL)
+		re = __atomic_load_n(&e->re, __ATOMIC_ACQUIRE);
+	if (re == NULL && e->has_re) {
+		pthread_mutex_lock(&rules->jit_lock);
+		re = entry_compile_locked(e);
+		pthread_mutex_unlock(&rules->jit_lock);
+	}
+	return re;
+}
+
 static void table_jit(struct bav_rules *rules, struct rule_table *t)
 {
 	struct rule_entry *e;
-	pcre2_code *copy;
+	pcre2_code *copy, *re;
 
 	pthread_mutex_lock(&rules->jit_lock);
 	if (__atomic_load_n(&t->jitted, __ATOMIC_ACQUIRE) == 0) {
 		for (e = t->v; e < t->v + t->n; e++) {
-			if (e->re == NULL || e->jit != NULL)
+			if (!e->has_re || e->jit != NULL ||
+			    (re = entry_compile_locked(e)) == NULL)
 				continue;
-			if ((copy = pcre2_code_copy(e->re)) == NULL)
+			if ((copy = pcre2_code_copy(re)) == NULL)
 				continue;
 			/* no JIT support: keep using the interpreter */
 			if (pcre2_jit_compile(copy, PCRE2_JIT_COMPLETE) != 0) {
@@ -106,10 +142,10 @@ bool bav_rules_entry_match(const struct bav_rules *rules,
 			   const struct rule_entry *e, pcre2_match_data *md,
 			   const char *text, size_t len)
 {
-	const pcre2_code *re = __atomic_load_n(&e->jit, __ATOMIC_ACQUIRE);
+	const pcre2_code *re = entry_code(rules, e);
 
 	if (re == NULL)
-		re = e->re;
+		return false;
 	/* >= 0: matched (0 = ovector too small, still a match); < 0: no
 	   match, or a limit was hit */
 	return pcre2_match(re, (PCRE2_SPTR)text, len, 0, 0, md,
@@ -233,7 +269,7 @@ detail_group(const struct bav_rules *rules, const struct rule_table *t,
 		for (c = code; c > 0; c /= 10) {
 			for (i = start; i < end; i++) {
 				e = &t->v[i];
-				if (e->code != c || (e->re != NULL) != (pass == 0))
+				if (e->code != c || e->has_re != (pass == 0))
 					continue;
 				if (e->pub.rid != NULL &&
 				    strcmp(e->pub.rid, rid) != 0)

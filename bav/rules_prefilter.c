@@ -550,7 +550,7 @@ struct rules_prefilter *bav_rules_prefilter_build(struct rule_table *t)
 	size_t text_len = 0;
 
 	for (i = 0; i < t->n; i++) {
-		if (t->v[i].re == NULL || t->v[i].pub.pattern == NULL ||
+		if (!t->v[i].has_re || t->v[i].pub.pattern == NULL ||
 		    (s = pattern_literals(tmp, t->v[i].pub.pattern)) == NULL)
 			continue;
 		t->v[i].filtered = true;

@@ -786,6 +786,24 @@ static void test_default(void)
 		test_assert(bav_rules_detail(rules, NULL, 422, NULL, NULL) ==
 			    -1);
 	}
+	/* compiled at their first use: every one must compile */
+	for (i = 0; rules != NULL && i < RULES_TABLE_COUNT; i++) {
+		const struct rule_table *t = &rules->tables[i];
+		unsigned int j;
+
+		for (j = 0; j < t->n; j++) {
+			pcre2_code *re = NULL;
+			size_t off;
+			int err;
+
+			if (t->v[j].has_re)
+				re = bav_rules_compile(t->v[j].pub.pattern,
+						       &err, &off);
+			test_assert_idx(!t->v[j].has_re || re != NULL,
+					i * 1000 + j);
+			pcre2_code_free(re);
+		}
+	}
 	test_end();
 }
 
