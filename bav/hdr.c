@@ -441,12 +441,17 @@ void bav_html_to_text(struct bav_buf *out, const char *in, size_t len)
 				}
 			}
 			if (!done && i + 2 < len && in[i + 1] == '#') {
-				char *end;
-				long v = strtol(in + i + 2, &end, 10);
+				/* decimal, within len (in need not end in NUL) */
+				size_t j = i + 2;
+				long v = 0;
 
-				if (*end == ';' && v > 0 && v < 128) {
+				while (j < len && j < i + 6 && in[j] >= '0' &&
+				       in[j] <= '9')
+					v = v * 10 + (in[j++] - '0');
+				if (j > i + 2 && j < len && in[j] == ';' &&
+				    v > 0 && v < 128) {
 					bav_buf_putc(out, (char)v);
-					i = (size_t)(end - in);
+					i = j;
 					done = true;
 				}
 			}
