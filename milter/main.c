@@ -5,6 +5,7 @@
  * SYNOPSIS
  *	bav-milter [-dHn] [-s socket] [-c table] [-L level] [-m mode]
  *		[-l networks] [-h names] [-t code] [-r seconds] [-u user[:group]]
+ *		[-G group]
  *		[-M mode] [-p pidfile] [-k] [-K rules] [-B bytes] [-S] [-V]
  *		[-A authserv-id] [-T seconds] [-Z spf-zone] [-D dkim-keys]
  * DESCRIPTION
@@ -109,7 +110,8 @@ static void usage(void)
 		"usage: bav-milter [-dHn] [-s socket] [-c table] [-L level] "
 		"[-m enforce|soft|log-only]\n"
 		"\t[-l networks] [-h names] [-t tempfail-code] [-r seconds] "
-		"[-u user[:group]] [-M socket-mode] [-p pidfile]\n"
+		"[-u user[:group]] [-G socket-group] [-M socket-mode]\n"
+		"\t[-p pidfile]\n"
 		"\t[-k] [-K rules] [-B bytes] [-S] [-V] [-A authserv-id] "
 		"[-T dns-timeout]\n");
 	exit(1);
@@ -138,6 +140,7 @@ struct opts {
 	bool daemon, check;
 	uid_t uid;
 	gid_t gid;
+	const char *sock_group;		/* -G */
 	bool have_user;
 };
 
@@ -181,7 +184,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "A:B:c:D:dHh:K:kL:l:M:m:np:r:Ss:T:t:u:VZ:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:B:c:D:dG:Hh:K:kL:l:M:m:np:r:Ss:T:t:u:VZ:")) != -1) {
 		switch (ch) {
 		case 'A':
 			settings.authserv_id = optarg;
@@ -223,6 +226,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'H':
 			settings.header_per_rcpt = true;
+			break;
+		case 'G':
+			o->sock_group = optarg;
 			break;
 		case 'h':
 			settings.local_names = optarg;
@@ -297,6 +303,19 @@ static const char *socket_file(const char *spec)
 	return NULL;
 }
 
+/* Group of the unix socket: -G, else the -u group, else unchanged. */
+static gid_t socket_gid(const struct opts *o)
+{
+	const struct group *gr;
+
+	if (o->sock_group == NULL)
+		return o->have_user ? o->gid : (gid_t)-1;
+	gr = getgrnam(o->sock_group);
+	if (gr == NULL)
+		die("unknown group '%s'", o->sock_group);
+	return gr->gr_gid;
+}
+
 static void open_socket(const struct opts *o)
 {
 	const char *path = socket_file(o->socket);
@@ -311,7 +330,9 @@ static void open_socket(const struct opts *o)
 	umask(old);
 	if (path == NULL)
 		return;
-	if (o->have_user && chown(path, o->uid, o->gid) < 0)
+	if ((o->have_user || o->sock_group != NULL) &&
+	    chown(path, o->have_user ? o->uid : (uid_t)-1,
+		  socket_gid(o)) < 0)
 		die("chown %s: %s", path, strerror(errno));
 	if (chmod(path, o->sock_mode) < 0)
 		die("chmod %s: %s", path, strerror(errno));
@@ -374,6 +395,8 @@ int main(int argc, char **argv)
 		die("-l: %s", errbuf);
 	if (o.user != NULL)
 		parse_user(&o);
+	if (o.sock_group != NULL)
+		(void)socket_gid(&o);	/* dies on an unknown group */
 	if (table_init(settings.table_path, &error) < 0)
 		die("%s", error);
 	if (settings.classify && classify_init(o.rules, &error) < 0)

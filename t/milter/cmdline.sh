@@ -45,6 +45,8 @@ expect 1 "bad mode 'strict'" -n -c "$srcdir/bav.conf" -m strict
 expect 1 "-l: bad address or network '10.0.0.0/33'" -n -c "$srcdir/bav.conf" -l 10.0.0.0/33
 expect 1 "bad tempfail code '550'" -n -c "$srcdir/bav.conf" -t 550
 expect 1 "unknown user" -n -c "$srcdir/bav.conf" -u no-such-user-here
+expect 1 "unknown group 'no-such-group-here'" -n -c "$srcdir/bav.conf" -G no-such-group-here
+expect 1 "bad socket mode '999'" -n -c "$srcdir/bav.conf" -M 999
 expect 1 "$T/none.rules" -n -c "$srcdir/bav.conf" -K "$T/none.rules"
 expect 1 "usage:" -n -c "$srcdir/bav.conf" extra
 [ $fails -eq 0 ] || exit 1

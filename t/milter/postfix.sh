@@ -86,13 +86,14 @@ EOF
 
 # ---- bav-milter --------------------------------------------------------
 "$milter" -s "unix:$T/milter.sock" -c "$T/bav.conf" -L info \
-	-l 127.0.0.2 -u nobody:nogroup -M 666 -p "$T/milter.pid" \
+	-l 127.0.0.2 -u nobody:nogroup -G postfix -M 660 -p "$T/milter.pid" \
 	-V -A mx.example.test -D "$srcdir/t/milter/dkim.keys" \
 	> "$T/milter.log" 2>&1 &
 i=0
 while [ ! -S "$T/milter.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 [ -S "$T/milter.sock" ] || { fail "bav-milter did not start"; exit 1; }
-[ "$(stat -c %U "$T/milter.sock")" = nobody ] || fail "socket owner"
+[ "$(stat -c %U:%G:%a "$T/milter.sock")" = nobody:postfix:660 ] ||
+	fail "socket owner, group, mode: $(stat -c %U:%G:%a "$T/milter.sock")"
 
 # ---- Postfix -----------------------------------------------------------
 mkdir -p "$T/etc" "$T/spool" "$T/data" "$T/out"
