@@ -11,7 +11,8 @@
 #	dc_lmtp FROM RCPT FILE		# one LMTP transaction (python3 smtplib)
 #	dc_keywords MAILDIR-FOLDER	# "file<TAB>kw kw" per message
 # DESCRIPTION
-#	Everything lives in a temporary directory $T: configuration, mail
+#	Everything lives in a temporary directory $T (under $DC_TMPDIR,
+#	default /tmp): configuration, mail
 #	(maildir:~/Maildir, homes under $T/mail/USER), log, spool. The
 #	mail user is uid/gid 5000 when run as root (dovecot-lda and the
 #	Sieve tools refuse root), else the caller. The spool is set up as
@@ -26,6 +27,7 @@ DC_LDA=/usr/lib/dovecot/dovecot-lda
 DC_PLUGIN=$top_builddir/dovecot-plugin/.libs/lib95_bav_plugin.so
 DC_SIEVE_BAV=$top_builddir/dovecot-plugin/.libs/lib90_sieve_bav_plugin.so
 DC_PID=
+T=
 
 dc_skip() { echo "SKIP: $*"; exit 77; }
 
@@ -37,14 +39,14 @@ dc_cleanup() {
 			sleep 0.1; i=$((i + 1))
 		done
 	fi
-	[ -n "$T" ] && [ -z "$KEEP" ] && rm -rf "$T"
+	[ -n "${T:-}" ] && [ -z "${KEEP:-}" ] && rm -rf "$T"
 }
 
 dc_setup() {
 	[ -x "$DC_LDA" ] && command -v dovecot >/dev/null 2>&1 ||
 		dc_skip "dovecot-core not installed"
 	[ -f "$DC_PLUGIN" ] || dc_skip "plugin not built ($DC_PLUGIN)"
-	T=$(mktemp -d /tmp/bav-dovecot.XXXXXX) || exit 1
+	T=$(mktemp -d "${DC_TMPDIR:-/tmp}/bav-dovecot.XXXXXX") || exit 1
 	trap dc_cleanup EXIT
 	trap 'exit 1' INT TERM
 	chmod 755 "$T"
