@@ -8,7 +8,7 @@
 #					# DC_SIEVE_PLUGIN=sieve, Sieve is loaded)
 #	dc_lda USER FROM FILE		# dovecot-lda as the mail uid, no daemon
 #	dc_start / dc_stop		# master with LMTP on 127.0.0.1:$DC_PORT
-#	dc_lmtp FROM RCPT FILE		# one LMTP transaction (python3 smtplib)
+#	dc_lmtp FROM RCPT[,RCPT] FILE	# one LMTP transaction (python3 smtplib)
 #	dc_keywords MAILDIR-FOLDER	# "file<TAB>kw kw" per message
 # DESCRIPTION
 #	Everything lives in a temporary directory $T (under $DC_TMPDIR,
@@ -159,7 +159,7 @@ with open(path, "rb") as f:
     data = f.read()
 c = smtplib.LMTP("127.0.0.1", int(port))
 try:
-    c.sendmail(frm, [rcpt], data)
+    c.sendmail(frm, rcpt.split(","), data)
 finally:
     c.quit()
 EOF

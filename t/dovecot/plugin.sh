@@ -128,6 +128,23 @@ if dc_start; then
 	grep -q 'lmtp(bob@example.test).*bav: kind=feedback' \
 		"$T/log/dovecot.log" && ok "LMTP log line" ||
 		bad "no LMTP bav: log line"
+	# one transaction, two recipients: each copy marked and filed, one
+	# spool entry per recipient, the same message key (recorded once)
+	before=$(ls "$T/spool/new" | wc -l)
+	dc_lmtp mailer-daemon@example.net carol@example.test,dave@example.test \
+		"$EX/dsn-userunknown.eml" || bad "LMTP two recipients"
+	for u in carol dave; do
+		d=$T/mail/$u@example.test/Maildir/.Bounces
+		kws=$(dc_keywords "$d" | cut -f2)
+		[ "$kws" = '$BounceHard' ] && ok "LMTP 2 rcpts: $u has \$BounceHard" ||
+			bad "LMTP 2 rcpts: $u keywords '$kws'"
+	done
+	after=$(ls "$T/spool/new" | wc -l)
+	[ $((after - before)) -eq 2 ] && ok "LMTP 2 rcpts: 2 spool entries" ||
+		bad "LMTP 2 rcpts: $((after - before)) spool entries"
+	keys=$(cd "$T/spool/new" && ls -t | head -n2 | xargs grep -h '^K	' | sort -u | wc -l)
+	[ "$keys" -eq 1 ] && ok "LMTP 2 rcpts: one message key" ||
+		bad "LMTP 2 rcpts: $keys message keys"
 	dc_stop
 else
 	bad "dovecot did not start"
