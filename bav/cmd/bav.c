@@ -53,6 +53,8 @@ void cmd_usage(FILE *fp)
 	      " [--store URI] -- RECIPIENT...\n"
 	      "       bav recorder [--once] [--spool DIR] [--store URI]\n"
 	      "       bav lmtpd -s unix:PATH|inet:PORT@HOST [--spool DIR]\n"
+	      "       bav maps --filter-domain DOMAIN [--store URI]"
+	      " [--bav-conf FILE] ...\n"
 	      "       bav version\n"
 	      "       bav help\n", fp);
 }
@@ -93,6 +95,8 @@ int main(int argc, char **argv)
 		return cmd_recorder(argc - 1, argv + 1);
 	if (strcmp(cmd, "lmtpd") == 0)
 		return cmd_lmtpd(argc - 1, argv + 1);
+	if (strcmp(cmd, "maps") == 0)
+		return cmd_maps(argc - 1, argv + 1);
 	if (strcmp(cmd, "classify") == 0)
 		return cmd_classify(argc - 1, argv + 1);
 	if (strcmp(cmd, "rules") == 0)

@@ -103,6 +103,7 @@ int deliver_sendmail(const char *sendmail, const char *from, const char *to,
 int cmd_deliver(int argc, char **argv);		/* cmd_deliver.c */
 int cmd_recorder(int argc, char **argv);	/* cmd_recorder.c */
 int cmd_lmtpd(int argc, char **argv);		/* cmd_lmtpd.c */
+int cmd_maps(int argc, char **argv);		/* cmd_maps.c */
 
 /* BYTES with an optional k, m or g suffix; 0 on error. */
 size_t deliver_parse_size(const char *s);

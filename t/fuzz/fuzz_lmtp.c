@@ -10,7 +10,7 @@
  *	replies. So the command parser (LHLO, MAIL FROM with SIZE= and
  *	BODY=, RCPT TO, DATA with dot-unstuffing and the size limit, RSET,
  *	NOOP, VRFY, QUIT), the line-length limit, the error counter and
- *	the queue-id lookup all see the input. deliver_spool_message() is
+ *	the queue-id lookup all see the input. deliver_message() is
  *	replaced by a stub that checks its arguments and answers OK or a
  *	temporary failure (by message length), so nothing is written to
  *	disk; syslog is masked. Small limits (4 KiB messages, 20
@@ -42,12 +42,11 @@ static struct {
 } dummy_spool;
 
 /* The spool write, stubbed: reads what the session hands over. */
-int deliver_spool_message(const struct deliver_cfg *c,
-			  struct bav_spool *spool, const char *sender,
-			  const char *const *rcpts, unsigned int nrcpts,
-			  const char *queue_id, const unsigned char *msg,
-			  size_t len, const char **name_r,
-			  const char **kind_r, const char **error_r)
+int deliver_message(const struct deliver_cfg *c, struct bav_spool *spool,
+		    const char *sender, const char *const *rcpts,
+		    unsigned int nrcpts, const char *queue_id,
+		    const unsigned char *msg, size_t len,
+		    struct deliver_result *res)
 {
 	volatile size_t sum = strlen(sender) + strlen(queue_id);
 	unsigned int i;
@@ -62,12 +61,13 @@ int deliver_spool_message(const struct deliver_cfg *c,
 	if (len > 0)
 		sum += msg[0] + msg[len - 1];
 	(void)sum;
+	res->fwd[0] = '\0';
 	if (len % 2 == 0) {
-		*name_r = "1.fuzz";
-		*kind_r = "reply";
+		res->name = "1.fuzz";
+		res->kind = "reply";
 		return BAV_OK;
 	}
-	*error_r = "stub spool failure";
+	snprintf(res->error, sizeof(res->error), "stub spool failure");
 	return BAV_ETEMP;
 }
 

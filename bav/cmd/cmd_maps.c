@@ -1,0 +1,604 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NAME
+ *	cmd_maps - "bav maps": Postfix relay_domains, transport_maps and the
+ *	bav.conf address table from the store's filter table
+ * SYNOPSIS
+ *	bav maps --filter-domain DOMAIN [--store URI] [--password-file FILE]
+ *		[--fqdn NAME] [--domain DOMAIN]... [--bav-conf FILE]
+ *		[--relay-domains FILE] [--transport FILE]
+ *		[--transport-name NAME] [--map-type TYPE] [--postmap PATH]
+ *		[--dry-run]
+ *
+ *	int cmd_maps(int argc, char **argv)
+ * DESCRIPTION
+ *	Reads bav_mailloop (OpenEMM's mailloop_tbl) and writes, in OpenEMM's
+ *	formats (emm-mailloop-spec sections 3.4, 4.2 and 4.3):
+ *	  bav.conf	"@FQDN accept:rid=local", "fbl@FILTER accept:rid=fbl"
+ *			and an fbl@ alias per other managed domain; per
+ *			filter (by rid) aml_RID@ and reply_RID@ of the filter
+ *			domain with accept:rid=RID,cid=..,fwd=..,spam_email=..,
+ *			spam_fwd=..,spam_req=..,ar=..,armid=..,sub=.. (values
+ *			with "%" and "," escaped as %25 and %2C; reject or
+ *			tempfail instead when address_action says so), alias
+ *			lines for the other domains and for each filter_address
+ *			(aml_N@ / reply_N@ / fbl@ / addresses without "@" are
+ *			skipped, an address used twice is refused);
+ *	  relay_domains	"DOMAIN<TAB>dummy" per managed domain;
+ *	  transport	"DOMAIN<TAB>NAME" (default "bav:").
+ *	Managed domains: the filter domain, the domains of the filter
+ *	addresses and every --domain. The autoresponder counts as active
+ *	only with ar_enable, a mailing id and a security token.
+ *
+ *	Each file is written only when its content changed: to FILE.tmp,
+ *	fsync'ed, renamed over FILE; then "postmap TYPE:FILE" (run without a
+ *	shell) when --map-type is given, also when the map file is missing.
+ *	Everything is read from the store before anything is written: when
+ *	the database fails, every file keeps its old content (never a
+ *	shrunken table).
+ * DIAGNOSTICS
+ *	"bav maps: ..." on stderr, a line per refused filter address.
+ *	Exit 0 (files up to date); 64 usage; 73 a file can't be written;
+ *	75 the store is unavailable (files unchanged); 78 configuration;
+ *	1 postmap failed.
+ * SEE ALSO
+ *	bav-deliver(8), postmap(1), transport(5)
+ */
+#include "deliver.h"
+#include "cmd_store.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define CMD_EX_CANTCREAT 73
+
+struct strlist {
+	char **v;
+	size_t n, alloc;
+};
+
+struct maps {
+	const char *store_uri, *password_file, *filter, *fqdn;
+	const char *bav_conf, *relay, *transport, *transport_name;
+	const char *map_type, *postmap;
+	bool dry_run;
+	struct strlist domains;		/* managed, lower-case */
+	struct strlist used;		/* filter addresses, lower-case */
+	struct strlist lines;		/* bav.conf */
+	struct strlist rows;		/* per filter: "\x1f"-joined columns */
+};
+
+static void sl_add(struct strlist *l, const char *s)
+{
+	if (l->n == l->alloc) {
+		l->alloc = l->alloc ? l->alloc * 2 : 32;
+		l->v = realloc(l->v, l->alloc * sizeof(*l->v));	/* @UNSAFE */
+		if (l->v == NULL)
+			abort();
+	}
+	if ((l->v[l->n++] = strdup(s)) == NULL)
+		abort();
+}
+
+static bool sl_has(const struct strlist *l, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+static void sl_free(struct strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A domain as OpenEMM accepts it: labels of [0-9a-z_+-], one dot at
+   least, not starting with - _ +. Lower-cases d in place. */
+static bool valid_domain(char *d)
+{
+	bool dot = false, start = true;
+	char *p;
+
+	for (p = d; *p != '\0'; p++) {
+		*p = (char)tolower((unsigned char)*p);
+		if (*p == '.') {
+			if (start)
+				return false;
+			dot = true;
+			start = true;
+		} else if (isalnum((unsigned char)*p) ||
+			   (!start && (*p == '_' || *p == '+' || *p == '-'))) {
+			start = false;
+		} else {
+			return false;
+		}
+	}
+	return dot && !start;
+}
+
+static void add_domain(struct maps *m, const char *d)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s", d);
+	if (valid_domain(buf) && !sl_has(&m->domains, buf))
+		sl_add(&m->domains, buf);
+}
+
+/* Append ",name=value" with % and , escaped. */
+static void opt(char *buf, size_t size, const char *name, const char *value)
+{
+	size_t len = strlen(buf);
+	const char *p;
+
+	if (value == NULL || *value == '\0')
+		return;
+	len += (size_t)snprintf(buf + len, size - len, "%s%s=",
+				len > 0 ? "," : "", name);
+	for (p = value; *p != '\0' && len + 4 < size; p++) {
+		if (*p == '%' || *p == ',')
+			len += (size_t)snprintf(buf + len, size - len, "%%%02X",
+						(unsigned char)*p);
+		else
+			buf[len++] = *p;
+	}
+	buf[len < size ? len : size - 1] = '\0';
+}
+
+/* ---- reading the store ---------------------------------------------------- */
+
+#define NCOLS 15
+static const char filter_sql[] =
+	"SELECT rid, company_id, filter_address, address_action,"
+	" forward_enable, forward, ar_enable, autoresponder_mailing_id,"
+	" security_token, subscribe_enable, mailinglist_id, form_id,"
+	" spam_email, spam_forward, spam_required"
+	" FROM bav_mailloop ORDER BY rid";
+
+static int row_cb(void *ctx, const struct bav_store_value *v,
+		  const char *const *names, unsigned int n)
+{
+	struct maps *m = ctx;
+	char row[8192] = "";
+	size_t len = 0;
+	unsigned int i;
+
+	(void)names;
+	for (i = 0; i < n && i < NCOLS; i++)
+		len += (size_t)snprintf(row + len, sizeof(row) - len, "%s%s",
+					i > 0 ? "\x1f" : "",
+					v[i].s != NULL ? v[i].s : "");
+	sl_add(&m->rows, row);
+	return 0;
+}
+
+static int read_store(struct maps *m)
+{
+	struct bav_store *store = NULL;
+	const char *error = NULL;
+	int ret;
+
+	if ((ret = store_cmd_open(m->store_uri, m->password_file, false,
+				  &store)) != 0)
+		return ret;
+	ret = bav_store_exec(store, filter_sql, NULL, 0, row_cb, m, &error);
+	if (ret != BAV_OK) {
+		fprintf(stderr, "bav maps: %s; files left unchanged\n", error);
+		sl_free(&m->rows);
+		ret = store_cmd_exit(ret);
+	}
+	bav_store_close(&store);
+	return ret;
+}
+
+/* ---- building ------------------------------------------------------------- */
+
+/* Split a row back into its columns (in place). */
+static void split_row(char *row, const char *col[NCOLS])
+{
+	unsigned int i;
+
+	for (i = 0; i < NCOLS; i++) {
+		col[i] = row;
+		row = strchr(row, '\x1f');
+		if (row != NULL)
+			*row++ = '\0';
+		else
+			row = (char *)"";
+	}
+}
+
+static bool aml_or_reply(const char *a)
+{
+	const char *p = NULL;
+
+	if (strncasecmp(a, "aml_", 4) == 0)
+		p = a + 4;
+	else if (strncasecmp(a, "reply_", 6) == 0)
+		p = a + 6;
+	if (p == NULL || !isdigit((unsigned char)*p))
+		return false;
+	while (isdigit((unsigned char)*p))
+		p++;
+	return *p == '@';
+}
+
+/* Pass 1: the domains of the filter addresses. */
+static void collect_domains(struct maps *m)
+{
+	size_t r;
+
+	for (r = 0; r < m->rows.n; r++) {
+		char *row = strdup(m->rows.v[r]), *tok, *save = NULL;
+		const char *col[NCOLS];
+
+		if (row == NULL)
+			abort();
+		split_row(row, col);
+		for (tok = strtok_r((char *)col[2], ", \t", &save); tok != NULL;
+		     tok = strtok_r(NULL, ", \t", &save)) {
+			const char *at = strchr(tok, '@');
+
+			if (at != NULL && !aml_or_reply(tok))
+				add_domain(m, at + 1);
+		}
+		free(row);
+	}
+}
+
+static void filter_lines(struct maps *m, const char *col[NCOLS])
+{
+	char opts[4096] = "", line[4600], value[4200], key[512];
+	const char *rid = col[0], *action = col[3];
+	char *addrs, *tok, *save = NULL;
+	size_t i;
+
+	opt(opts, sizeof(opts), "rid", rid);
+	if (strcmp(col[1], "0") != 0)
+		opt(opts, sizeof(opts), "cid", col[1]);
+	if (atoi(col[4]) != 0)
+		opt(opts, sizeof(opts), "fwd", col[5]);
+	opt(opts, sizeof(opts), "spam_email", col[12]);
+	opt(opts, sizeof(opts), "spam_fwd", col[13]);
+	opt(opts, sizeof(opts), "spam_req", col[14]);
+	if (atoi(col[6]) != 0 && col[7][0] != '\0' && col[8][0] != '\0') {
+		opt(opts, sizeof(opts), "ar", rid);
+		opt(opts, sizeof(opts), "armid", col[7]);
+	} else if (atoi(col[6]) != 0) {
+		fprintf(stderr, "bav maps: filter %s: autoresponder needs a "
+			"mailing id and a security token, disabled\n", rid);
+	}
+	if (atoi(col[9]) != 0 && atoi(col[10]) != 0 && atoi(col[11]) != 0) {
+		char sub[64];
+
+		snprintf(sub, sizeof(sub), "%s:%s", col[10], col[11]);
+		opt(opts, sizeof(opts), "sub", sub);
+	}
+	if (strcmp(action, "reject") == 0 || strcmp(action, "tempfail") == 0)
+		snprintf(value, sizeof(value), "%s", action);
+	else
+		snprintf(value, sizeof(value), "accept:%s", opts);
+	snprintf(line, sizeof(line), "aml_%s@%s\t%s", rid, m->filter, value);
+	sl_add(&m->lines, line);
+	snprintf(line, sizeof(line), "reply_%s@%s\t%s", rid, m->filter, value);
+	sl_add(&m->lines, line);
+	for (i = 0; i < m->domains.n; i++) {
+		if (strcmp(m->domains.v[i], m->filter) == 0)
+			continue;
+		snprintf(line, sizeof(line), "aml_%s@%s\talias:aml_%s@%s", rid,
+			 m->domains.v[i], rid, m->filter);
+		sl_add(&m->lines, line);
+		snprintf(line, sizeof(line), "reply_%s@%s\talias:reply_%s@%s",
+			 rid, m->domains.v[i], rid, m->filter);
+		sl_add(&m->lines, line);
+	}
+	if ((addrs = strdup(col[2])) == NULL)
+		abort();
+	for (tok = strtok_r(addrs, ", \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		if (strchr(tok, '@') == NULL || aml_or_reply(tok))
+			continue;
+		snprintf(key, sizeof(key), "%s", tok);
+		for (i = 0; key[i] != '\0'; i++)
+			key[i] = (char)tolower((unsigned char)key[i]);
+		if (strncmp(key, "fbl@", 4) == 0 || sl_has(&m->used, key)) {
+			fprintf(stderr, "bav maps: filter %s: address %s %s, "
+				"skipped\n", rid, tok, strncmp(key, "fbl@", 4)
+				== 0 ? "is reserved" : "is used twice");
+			continue;
+		}
+		sl_add(&m->used, key);
+		snprintf(line, sizeof(line), "%s\talias:aml_%s@%s", tok, rid,
+			 m->filter);
+		sl_add(&m->lines, line);
+	}
+	free(addrs);
+}
+
+static void build(struct maps *m)
+{
+	char line[1024];
+	size_t r, i;
+
+	add_domain(m, m->filter);
+	collect_domains(m);
+	qsort(m->domains.v, m->domains.n, sizeof(char *), cmp_str);
+	if (m->fqdn != NULL && *m->fqdn != '\0') {
+		snprintf(line, sizeof(line), "@%s\taccept:rid=local", m->fqdn);
+		sl_add(&m->lines, line);
+	}
+	snprintf(line, sizeof(line), "fbl@%s\taccept:rid=fbl", m->filter);
+	sl_add(&m->lines, line);
+	for (i = 0; i < m->domains.n; i++) {
+		if (strcmp(m->domains.v[i], m->filter) == 0)
+			continue;
+		snprintf(line, sizeof(line), "fbl@%s\talias:fbl@%s",
+			 m->domains.v[i], m->filter);
+		sl_add(&m->lines, line);
+	}
+	for (r = 0; r < m->rows.n; r++) {
+		char *row = strdup(m->rows.v[r]);
+		const char *col[NCOLS];
+
+		if (row == NULL)
+			abort();
+		split_row(row, col);
+		filter_lines(m, col);
+		free(row);
+	}
+}
+
+/* ---- writing -------------------------------------------------------------- */
+
+/* The lines, each ending in a newline, as one malloc'ed string. */
+static char *join(const struct strlist *l)
+{
+	size_t len = 1, pos = 0, n, i;
+	char *s;
+
+	for (i = 0; i < l->n; i++)
+		len += strlen(l->v[i]) + 1;	/* @UNSAFE: counted here */
+	if ((s = malloc(len)) == NULL)
+		abort();
+	for (i = 0; i < l->n; i++) {
+		n = strlen(l->v[i]);
+		memcpy(s + pos, l->v[i], n);
+		s[pos + n] = '\n';
+		pos += n + 1;
+	}
+	s[pos] = '\0';
+	return s;
+}
+
+static bool same_content(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	char *buf;
+	FILE *fp = fopen(path, "re");
+	bool same;
+
+	if (fp == NULL)
+		return false;
+	if ((buf = malloc(len + 2)) == NULL)
+		abort();
+	same = fread(buf, 1, len + 1, fp) == len && memcmp(buf, text, len) == 0;
+	fclose(fp);
+	free(buf);
+	return same;
+}
+
+/* Write text to path atomically: 0 unchanged, 1 written, -1 error. */
+static int write_atomic(const char *path, const char *text)
+{
+	char tmp[4096];
+	size_t len = strlen(text);
+	int fd;
+
+	if (same_content(path, text))
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0 ||
+	    close(fd) < 0 || rename(tmp, path) < 0) {
+		fprintf(stderr, "bav maps: write %s: %s\n", path,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	return 1;
+}
+
+static int run_postmap(const struct maps *m, const char *path)
+{
+	char arg[4200];
+	char *argv[] = { (char *)m->postmap, arg, NULL };
+	pid_t pid;
+	int status, err;
+
+	snprintf(arg, sizeof(arg), "%s:%s", m->map_type, path);
+	err = posix_spawn(&pid, m->postmap, NULL, NULL, argv, environ);
+	if (err != 0) {
+		fprintf(stderr, "bav maps: %s: %s\n", m->postmap, strerror(err));
+		return -1;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "bav maps: postmap %s failed\n", arg);
+		return -1;
+	}
+	return 0;
+}
+
+static bool map_missing(const struct maps *m, const char *path)
+{
+	char db[4200];
+	struct stat st;
+
+	snprintf(db, sizeof(db), "%s.%s", path,
+		 strcmp(m->map_type, "cdb") == 0 ? "cdb" :
+		 strcmp(m->map_type, "lmdb") == 0 ? "lmdb" : "db");
+	return stat(db, &st) < 0;
+}
+
+/* Write one file (and its map); returns an exit status. */
+static int output(const struct maps *m, const char *path, const char *text,
+		  bool is_map)
+{
+	int w;
+
+	if (path == NULL)
+		return 0;
+	if (m->dry_run) {
+		fputs(text, stdout);
+		return 0;
+	}
+	if ((w = write_atomic(path, text)) < 0)
+		return CMD_EX_CANTCREAT;
+	if (is_map && m->map_type != NULL && (w == 1 || map_missing(m, path)) &&
+	    run_postmap(m, path) < 0)
+		return CMD_EX_FAIL;
+	return 0;
+}
+
+static int write_files(struct maps *m)
+{
+	struct strlist relay = { NULL, 0, 0 }, transport = { NULL, 0, 0 };
+	char line[512], *text;
+	size_t i;
+	int ret = 0, r;
+
+	for (i = 0; i < m->domains.n; i++) {
+		snprintf(line, sizeof(line), "%s\tdummy", m->domains.v[i]);
+		sl_add(&relay, line);
+		snprintf(line, sizeof(line), "%s\t%s", m->domains.v[i],
+			 m->transport_name);
+		sl_add(&transport, line);
+	}
+	text = join(&m->lines);
+	r = output(m, m->bav_conf, text, false);
+	ret = ret == 0 ? r : ret;
+	free(text);
+	text = join(&relay);
+	r = output(m, m->relay, text, true);
+	ret = ret == 0 ? r : ret;
+	free(text);
+	text = join(&transport);
+	r = output(m, m->transport, text, true);
+	ret = ret == 0 ? r : ret;
+	free(text);
+	sl_free(&relay);
+	sl_free(&transport);
+	return ret;
+}
+
+enum { OPT_FILTER = 400, OPT_FQDN, OPT_DOMAIN, OPT_BAVCONF, OPT_RELAY,
+       OPT_TRANSPORT, OPT_TNAME, OPT_MAPTYPE, OPT_POSTMAP, OPT_DRY,
+       OPT_PWFILE };
+
+static const struct option long_opts[] = {
+	{ "store", required_argument, NULL, 's' },
+	{ "password-file", required_argument, NULL, OPT_PWFILE },
+	{ "filter-domain", required_argument, NULL, OPT_FILTER },
+	{ "fqdn", required_argument, NULL, OPT_FQDN },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "bav-conf", required_argument, NULL, OPT_BAVCONF },
+	{ "relay-domains", required_argument, NULL, OPT_RELAY },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "transport-name", required_argument, NULL, OPT_TNAME },
+	{ "map-type", required_argument, NULL, OPT_MAPTYPE },
+	{ "postmap", required_argument, NULL, OPT_POSTMAP },
+	{ "dry-run", no_argument, NULL, OPT_DRY },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int maps_usage(void)
+{
+	fputs("usage: bav maps --filter-domain DOMAIN [--store URI]"
+	      " [--password-file FILE] [--fqdn NAME]\n"
+	      "                [--domain DOMAIN]... [--bav-conf FILE]"
+	      " [--relay-domains FILE] [--transport FILE]\n"
+	      "                [--transport-name NAME] [--map-type TYPE]"
+	      " [--postmap PATH] [--dry-run]\n", stderr);
+	return CMD_EX_USAGE;
+}
+
+int cmd_maps(int argc, char **argv)
+{
+	struct maps m;
+	char filter[256];
+	int opt_c, ret;
+
+	memset(&m, 0, sizeof(m));
+	m.transport_name = "bav:";
+	m.postmap = "/usr/sbin/postmap";
+	optind = 1;
+	while ((opt_c = getopt_long(argc, argv, "s:h", long_opts,
+				    NULL)) != -1) {
+		switch (opt_c) {
+		case 's': m.store_uri = optarg; break;
+		case OPT_PWFILE: m.password_file = optarg; break;
+		case OPT_FILTER: m.filter = optarg; break;
+		case OPT_FQDN: m.fqdn = optarg; break;
+		case OPT_DOMAIN: add_domain(&m, optarg); break;
+		case OPT_BAVCONF: m.bav_conf = optarg; break;
+		case OPT_RELAY: m.relay = optarg; break;
+		case OPT_TRANSPORT: m.transport = optarg; break;
+		case OPT_TNAME: m.transport_name = optarg; break;
+		case OPT_MAPTYPE: m.map_type = optarg; break;
+		case OPT_POSTMAP: m.postmap = optarg; break;
+		case OPT_DRY: m.dry_run = true; break;
+		default:
+			sl_free(&m.domains);
+			return maps_usage();
+		}
+	}
+	if (m.filter == NULL || optind != argc) {
+		sl_free(&m.domains);
+		return maps_usage();
+	}
+	snprintf(filter, sizeof(filter), "%s", m.filter);
+	if (!valid_domain(filter)) {
+		fprintf(stderr, "bav maps: bad filter domain: %s\n", m.filter);
+		sl_free(&m.domains);
+		return CMD_EX_USAGE;
+	}
+	m.filter = filter;
+	ret = read_store(&m);
+	if (ret == 0) {
+		build(&m);
+		ret = write_files(&m);
+	}
+	sl_free(&m.domains);
+	sl_free(&m.used);
+	sl_free(&m.lines);
+	sl_free(&m.rows);
+	return ret;
+}
