@@ -46,6 +46,9 @@ struct policy_settings {
 	unsigned int null_client_limit;
 	unsigned int null_rcpt_limit;
 	unsigned int null_window;
+	/* -F: PREPEND Received-SPF: when nothing else decided */
+	bool spf;
+	const char *spf_zone;		/* -Z: stub DNS zone for tests */
 };
 extern struct policy_settings settings;
 
@@ -60,6 +63,7 @@ struct policy_request {
 	const char *recipient;
 	const char *client_address;
 	const char *client_name;
+	const char *helo_name;
 	const char *queue_id;
 	const char *instance;
 	unsigned int nattrs;
@@ -89,10 +93,36 @@ struct policy_ctx {
 };
 
 /* Decide one request; writes "action=...\n\n" into out (size len) and
-   returns its length. Logs the decision (tag: connection id). */
+   returns its length. Logs the decision (tag: connection id). Sets
+   *spf_r when the request is a RCPT that no check decided, so an SPF
+   header may be prepended instead (see spf.c). */
 size_t policy_decide(const struct policy_ctx *ctx,
 		     const struct policy_request *req, const char *tag,
-		     char *out, size_t len);
+		     char *out, size_t len, bool *spf_r);
+/* The reply for an SPF header ("" : the default action). */
+size_t policy_spf_reply(const char *header, char *out, size_t len);
+
+/* ---- SPF (spf.c) ---- */
+struct spf_job {
+	struct spf_job *next;
+	unsigned int conn_id;
+	int fd;
+	char ip[64], helo[256], sender[512];
+	char header[768];	/* the result: "Received-SPF: ..." or "" */
+};
+/* Create the SPF server (zone: stub DNS file, NULL: real DNS) and, when
+   threaded, the worker thread; -1 and a malloc'ed *error_r on error. */
+int spf_init(const char *zone, bool threaded, char **error_r);
+/* The header for one check, "" when there is none (synchronous). */
+void spf_check(const char *ip, const char *helo, const char *sender,
+	       char *out, size_t len);
+/* Queue a check for the worker; the result comes from spf_take() (a
+   list, oldest first, the caller frees each job with free()). */
+void spf_submit(unsigned int conn_id, int fd, const char *ip,
+		const char *helo, const char *sender);
+struct spf_job *spf_take(void);
+int spf_notify_fd(void);
+void spf_deinit(void);
 
 /* ---- suppression snapshot (suppress.c) ---- */
 struct suppress;

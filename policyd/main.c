@@ -3,8 +3,9 @@
  * NAME
  *	bav-policyd - Postfix policy delegation server of bav (main)
  * SYNOPSIS
- *	bav-policyd [-dekn] [-s socket ...] [-c table] [-S store-uri]
+ *	bav-policyd [-deFn] [-s socket ...] [-c table] [-S store-uri]
  *		[-f snapshot-file] [-I seconds] [-r seconds] [-L level]
+ *		[-Z spf-zone]
  *		[-m enforce|log-only] [-o name=value ...] [-u user[:group]]
  *		[-M mode] [-p pidfile]
  * DESCRIPTION
@@ -104,12 +105,12 @@ static void oom_exit(size_t size)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: bav-policyd [-dekn] [-s socket|stdio ...] [-c table] "
+		"usage: bav-policyd [-deFn] [-s socket|stdio ...] [-c table] "
 		"[-S store-uri] [-f snapshot-file]\n"
 		"\t[-I refresh-seconds] [-r table-check-seconds] [-L level] "
 		"[-m enforce|log-only]\n"
 		"\t[-o name=value ...] [-u user[:group]] [-M socket-mode] "
-		"[-p pidfile]\n");
+		"[-p pidfile] [-Z spf-zone]\n");
 	exit(1);
 }
 
@@ -297,7 +298,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:def:I:kL:M:m:no:p:r:S:s:u:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:deFf:I:L:M:m:no:p:r:S:s:u:Z:")) != -1) {
 		switch (ch) {
 		case 'c':
 			settings.table_path = optarg;
@@ -307,6 +308,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'e':
 			o->to_stderr = true;
+			break;
+		case 'F':
+			settings.spf = true;
 			break;
 		case 'f':
 			settings.snapshot_path = optarg;
@@ -359,6 +363,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'u':
 			o->user = optarg;
+			break;
+		case 'Z':
+			settings.spf_zone = optarg;
 			break;
 		default:
 			usage();
@@ -446,6 +453,10 @@ int main(int argc, char **argv)
 	    bav_addrtable_load(settings.table_path, &current, &error) != BAV_OK)
 		die("%s", error);
 	if (o.check) {
+		if (settings.spf && spf_init(settings.spf_zone, false,
+					     &error) < 0)
+			die("%s", error);
+		spf_deinit();
 		printf("bav-policyd: table %s (%zu entries), store %s, "
 		       "snapshot %s, mode %s: ok\n",
 		       settings.table_path ? settings.table_path : "none",

@@ -140,14 +140,25 @@ static void check_rates(const struct policy_ctx *ctx,
 	}
 }
 
+size_t policy_spf_reply(const char *header, char *out, size_t len)
+{
+	char action[900];
+
+	if (*header == '\0' || settings.mode == MODE_LOGONLY)
+		return format_reply(out, len, settings.default_action, NULL);
+	snprintf(action, sizeof(action), "PREPEND %s", header);
+	return format_reply(out, len, action, NULL);
+}
+
 size_t policy_decide(const struct policy_ctx *ctx,
 		     const struct policy_request *req, const char *tag,
-		     char *out, size_t len)
+		     char *out, size_t len, bool *spf_r)
 {
 	struct decision d = { NULL, NULL, "no rule" };
 	char rcpt[ADDR_MAX], lrcpt[256], lfrom[256], lclient[64];
 	const char *state;
 
+	*spf_r = false;
 	if (strcasecmp(req->protocol_state, "RCPT") != 0 ||
 	    *req->recipient == '\0')
 		return format_reply(out, len, "DUNNO", NULL);
@@ -164,8 +175,10 @@ size_t policy_decide(const struct policy_ctx *ctx,
 		d.action = settings.suppress_action;
 		d.subst = state;
 	}
-	if (d.action == NULL)
+	if (d.action == NULL) {
 		d.action = settings.default_action;
+		*spf_r = settings.spf;
+	}
 	if (log_enabled(LOG_L_INFO)) {
 		char act[256];
 

@@ -50,6 +50,10 @@ static void keep_attr(struct policy_request *req, const char *name,
 		else if (IS("client_name"))
 			req->client_name = value;
 		break;
+	case 'h':
+		if (IS("helo_name"))
+			req->helo_name = value;
+		break;
 	case 'i':
 		if (IS("instance"))
 			req->instance = value;
@@ -119,7 +123,7 @@ enum proto_result proto_parse(char *buf, size_t len,
 		return PROTO_BROKEN;
 	}
 	req->protocol_state = req->sender = req->recipient = empty;
-	req->client_address = req->client_name = empty;
+	req->client_address = req->client_name = req->helo_name = empty;
 	req->queue_id = req->instance = empty;
 	req->nattrs = 0;
 	while (pos < (size_t)end) {

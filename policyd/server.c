@@ -63,6 +63,8 @@ struct conn {
 	int fd_in, fd_out;
 	unsigned int id, nreq;
 	bool want_out, reading, closing;
+	bool spf_wait;		/* an SPF check of this connection runs */
+	char spf_instance[64];	/* the message that got its SPF header */
 	time_t last;
 	char *in;
 	size_t in_len, in_size;
@@ -217,6 +219,31 @@ static void out_append(struct conn *c, const char *data, size_t len)
 	c->out_len += len;
 }
 
+static int epfd = -1;
+
+/* After max_requests replies the connection closes. */
+static void count_request(struct conn *c)
+{
+	if (++c->nreq >= settings.max_requests &&
+	    settings.max_requests > 0) {
+		log_msg(LOG_L_DEBUG, "c%u: %u requests, closing", c->id,
+			c->nreq);
+		c->closing = true;
+	}
+}
+
+/* The reply with an SPF header, checked inline (stdio mode). */
+static void spf_reply(const struct conn *c, const char *ip, const char *helo,
+		      const char *sender, char *reply, size_t *n_r)
+{
+	char hdr[768];
+
+	spf_check(ip, helo, sender, hdr, sizeof(hdr));
+	if (*hdr != '\0')
+		log_msg(LOG_L_INFO, "c%u: action=PREPEND %s", c->id, hdr);
+	*n_r = policy_spf_reply(hdr, reply, REPLY_MAX);
+}
+
 /* Answer every complete request in the input. Returns false when the
    connection must close without more replies (broken request). */
 static bool conn_process(struct conn *c)
@@ -225,11 +252,12 @@ static bool conn_process(struct conn *c)
 	size_t off = 0;
 	bool ok = true;
 
-	while (!c->closing && off < c->in_len) {
+	while (!c->closing && !c->spf_wait && off < c->in_len) {
 		struct policy_request req;
 		const char *why;
 		char reply[REPLY_MAX], tag[32];
 		size_t used, n;
+		bool spf;
 		enum proto_result r = proto_parse(c->in + off, c->in_len - off,
 						  &req, &used, &why);
 
@@ -243,15 +271,25 @@ static bool conn_process(struct conn *c)
 			break;
 		}
 		n = policy_decide(&ctx, &req, conn_tag(c, tag, sizeof(tag)),
-				  reply, sizeof(reply));
+				  reply, sizeof(reply), &spf);
+		if (spf && (*req.instance == '\0' ||
+			    strcmp(req.instance, c->spf_instance) != 0)) {
+			snprintf(c->spf_instance, sizeof(c->spf_instance),
+				 "%s", req.instance);
+			if (epfd >= 0) {
+				/* the reply comes from spf_done() */
+				spf_submit(c->id, c->fd_in, req.client_address,
+					   req.helo_name, req.sender);
+				c->spf_wait = true;
+				off += used;
+				break;
+			}
+			spf_reply(c, req.client_address, req.helo_name,
+				  req.sender, reply, &n);
+		}
 		out_append(c, reply, n);
 		off += used;
-		if (settings.max_requests > 0 &&
-		    ++c->nreq >= settings.max_requests) {
-			log_msg(LOG_L_DEBUG, "%s: %u requests, closing",
-				tag, c->nreq);
-			c->closing = true;
-		}
+		count_request(c);
 	}
 	if (off > 0) {
 		memmove(c->in, c->in + off, c->in_len - off);
@@ -305,8 +343,6 @@ static void conn_free(struct conn *c)
 
 /* ---- the event loop ---------------------------------------------------- */
 
-static int epfd;
-
 static void conn_close(struct conn *c, const char *why)
 {
 	char tag[32];
@@ -324,7 +360,7 @@ static void conn_events(struct conn *c)
 {
 	struct epoll_event ev = { .data.fd = c->fd_in };
 	bool want_out = c->out_off < c->out_len;
-	bool reading = !want_out && !c->closing;
+	bool reading = !want_out && !c->closing && !c->spf_wait;
 
 	if (want_out == c->want_out && reading == c->reading)
 		return;
@@ -445,6 +481,44 @@ static void tick(void)
 	}
 }
 
+/* Finished SPF checks: answer, then go on with the connection. */
+static void spf_done(void)
+{
+	struct spf_job *j = spf_take(), *next;
+
+	for (; j != NULL; j = next) {
+		struct conn *c = (size_t)j->fd < conns_size ?
+			conns[j->fd] : NULL;
+		char reply[REPLY_MAX];
+		size_t n;
+		int r;
+
+		next = j->next;
+		if (c == NULL || c->id != j->conn_id || !c->spf_wait) {
+			free(j);	/* the connection is gone */
+			continue;
+		}
+		if (*j->header != '\0')
+			log_msg(LOG_L_INFO, "c%u: action=PREPEND %s", c->id,
+				j->header);
+		n = policy_spf_reply(j->header, reply, sizeof(reply));
+		free(j);
+		out_append(c, reply, n);
+		c->spf_wait = false;
+		count_request(c);
+		if (!conn_process(c)) {
+			conn_write(c);
+			conn_close(c, "broken request");
+			continue;
+		}
+		r = conn_write(c);
+		if (r < 0 || (r == 0 && c->closing))
+			conn_close(c, r < 0 ? "write error" : "request limit");
+		else
+			conn_events(c);
+	}
+}
+
 /* Take a newer snapshot from the loader thread. */
 static void take_snapshot(void)
 {
@@ -499,6 +573,11 @@ static int setup(struct suppress **first)
 	}
 	if (settings.null_client_limit > 0 || settings.null_rcpt_limit > 0)
 		rl = ratelimit_new();
+	if (settings.spf && spf_init(settings.spf_zone, epfd >= 0, &error) < 0) {
+		log_msg(LOG_L_FATAL, "%s", error);
+		free(error);
+		return -1;
+	}
 	return 0;
 }
 
@@ -514,13 +593,14 @@ static void teardown(void)
 	conns_size = 0;
 	suppress_stop();
 	suppress_free(&snap);
+	spf_deinit();
 	ratelimit_free(&rl);
 }
 
 int server_run(const int *listeners, size_t nlisteners)
 {
 	struct epoll_event ev, evs[256];
-	int sfd, nfd, stop = 0, ret = 0;
+	int sfd, nfd, xfd, stop = 0, ret = 0;
 	size_t i;
 	time_t last_tick = 0;
 
@@ -541,6 +621,11 @@ int server_run(const int *listeners, size_t nlisteners)
 	if (nfd >= 0) {
 		ev.data.fd = nfd;
 		epoll_ctl(epfd, EPOLL_CTL_ADD, nfd, &ev);
+	}
+	xfd = spf_notify_fd();
+	if (xfd >= 0) {
+		ev.data.fd = xfd;
+		epoll_ctl(epfd, EPOLL_CTL_ADD, xfd, &ev);
 	}
 	for (i = 0; i < nlisteners; i++) {
 		ev.data.fd = listeners[i];
@@ -564,6 +649,10 @@ int server_run(const int *listeners, size_t nlisteners)
 			}
 			if (fd == nfd) {
 				take_snapshot();
+				continue;
+			}
+			if (fd == xfd) {
+				spf_done();
 				continue;
 			}
 			for (i = 0; i < nlisteners; i++)
