@@ -16,8 +16,9 @@
 #	between runs; new inputs go there), t/fuzz/seeds/TARGET (the seeds
 #	written for bav) and, for some targets, fixtures of the source tree
 #	used as seeds in place (t/data/golden and contrib/examples for
-#	fuzz_classify, contrib/rules for fuzz_rules, t/policyd for
-#	fuzz_policyd). t/fuzz/TARGET.dict, when there, is the dictionary.
+#	fuzz_classify and fuzz_mime, contrib/rules for fuzz_rules,
+#	t/policyd for fuzz_policyd). t/fuzz/TARGET.dict, when there, is
+#	the dictionary (fuzz_mime uses fuzz_classify.dict).
 #	Reproducers of crashes, leaks, timeouts and out-of-memory inputs
 #	are written to OUTDIR/crashes/TARGET/; one is replayed with
 #	`BINDIR/TARGET FILE`. Copy one worth keeping to
@@ -74,7 +75,7 @@ fi
 # extra seed directories of the source tree, per target
 extra_seeds() {
 	case $1 in
-	fuzz_classify) echo "$srcdir/t/data/golden $srcdir/contrib/examples" ;;
+	fuzz_classify|fuzz_mime) echo "$srcdir/t/data/golden $srcdir/contrib/examples" ;;
 	fuzz_rules) echo "$srcdir/contrib/rules" ;;
 	fuzz_policyd) echo "$srcdir/t/policyd" ;;
 	esac
@@ -82,7 +83,7 @@ extra_seeds() {
 # longest input per target
 max_len() {
 	case $1 in
-	fuzz_classify) echo 65536 ;;
+	fuzz_classify|fuzz_mime) echo 65536 ;;
 	fuzz_rules) echo 16384 ;;
 	fuzz_lmtp) echo 8192 ;;
 	*) echo 4096 ;;
@@ -127,7 +128,9 @@ for t in "$@"; do
 		[ -d "$d" ] && seeds="$seeds $d"
 	done
 	dict=
-	[ -f "$srcdir/t/fuzz/$t.dict" ] && dict="-dict=$srcdir/t/fuzz/$t.dict"
+	d=$t
+	[ "$t" = fuzz_mime ] && d=fuzz_classify	# the same words
+	[ -f "$srcdir/t/fuzz/$d.dict" ] && dict="-dict=$srcdir/t/fuzz/$d.dict"
 	if [ -n "$runs" ]; then
 		limit="-runs=$runs -max_total_time=$maxsec"
 	else
