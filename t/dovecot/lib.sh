@@ -21,7 +21,8 @@
 #	($top_builddir/dovecot-plugin/.libs), Pigeonhole's plugin is
 #	symlinked beside it. dc_cleanup (installed as EXIT trap by
 #	dc_setup) stops the master this file started and removes $T.
-#	Exit 77 (skip) when Dovecot or the plugin is missing.
+#	Exit 77 (skip) when Dovecot or the plugin is missing, or the plugin
+#	was built with sanitizers (--enable-sanitizers: Dovecot can't load it).
 
 DC_LDA=/usr/lib/dovecot/dovecot-lda
 DC_PLUGIN=$top_builddir/dovecot-plugin/.libs/lib95_bav_plugin.so
@@ -46,6 +47,9 @@ dc_setup() {
 	[ -x "$DC_LDA" ] && command -v dovecot >/dev/null 2>&1 ||
 		dc_skip "dovecot-core not installed"
 	[ -f "$DC_PLUGIN" ] || dc_skip "plugin not built ($DC_PLUGIN)"
+	# an ASan-built plugin can't be loaded by the uninstrumented Dovecot
+	ldd "$DC_PLUGIN" 2>/dev/null | grep -q 'libasan\|libubsan' &&
+		dc_skip "plugin built with sanitizers (Dovecot isn't)"
 	T=$(mktemp -d "${DC_TMPDIR:-/tmp}/bav-dovecot.XXXXXX") || exit 1
 	trap dc_cleanup EXIT
 	trap 'exit 1' INT TERM

@@ -57,6 +57,12 @@ if sievec -c "$T/dovecot.conf" "$T/sieve/all.sieve" "$T/all.svbin" \
 else
 	bad "sievec failed: $(cat "$T/log/sievec.log")"
 fi
+if sievec -c "$T/dovecot.conf" "$top_srcdir/contrib/dovecot/bav-global.sieve" \
+	"$T/contrib.svbin" > "$T/log/sievec.log" 2>&1; then
+	ok "sievec: contrib/dovecot/bav-global.sieve compiles"
+else
+	bad "sievec contrib/dovecot/bav-global.sieve: $(cat "$T/log/sievec.log")"
+fi
 for bad_script in 'if bav :hard "x" { keep; }' \
 		  'if bav :kind :reason "x" { keep; }' \
 		  'if bav :kind { keep; }'; do
