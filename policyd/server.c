@@ -370,6 +370,25 @@ static void conn_events(struct conn *c)
 	c->reading = reading;
 }
 
+static const int *lfds;		/* the listeners */
+static size_t nlfds;
+static bool paused;		/* out of file descriptors */
+
+/* Out of descriptors: stop accepting until the next tick, instead of
+   spinning on a listener that stays readable. */
+static void pause_listeners(bool pause)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	size_t i;
+
+	for (i = 0; i < nlfds; i++) {
+		ev.data.fd = lfds[i];
+		epoll_ctl(epfd, pause ? EPOLL_CTL_DEL : EPOLL_CTL_ADD,
+			  lfds[i], &ev);
+	}
+	paused = pause;
+}
+
 static void accept_all(int lfd)
 {
 	for (;;) {
@@ -378,10 +397,16 @@ static void accept_all(int lfd)
 		struct conn *c;
 
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE) {
+				log_msg(LOG_L_ERROR, "accept: %s (%zu "
+					"connections); pausing for a second",
+					strerror(errno), nconns);
+				pause_listeners(true);
+			} else if (errno != EAGAIN && errno != EINTR &&
+				   errno != ECONNABORTED) {
 				log_msg(LOG_L_ERROR, "accept: %s",
 					strerror(errno));
+			}
 			return;
 		}
 		if (nconns >= settings.max_connections) {
@@ -467,6 +492,8 @@ static void tick(void)
 	static time_t last_table;
 	size_t fd;
 
+	if (paused)
+		pause_listeners(false);
 	if (rl != NULL)
 		ratelimit_expire(rl, now);
 	if (settings.idle_timeout > 0)
@@ -627,10 +654,9 @@ int server_run(const int *listeners, size_t nlisteners)
 		ev.data.fd = xfd;
 		epoll_ctl(epfd, EPOLL_CTL_ADD, xfd, &ev);
 	}
-	for (i = 0; i < nlisteners; i++) {
-		ev.data.fd = listeners[i];
-		epoll_ctl(epfd, EPOLL_CTL_ADD, listeners[i], &ev);
-	}
+	lfds = listeners;
+	nlfds = nlisteners;
+	pause_listeners(false);
 	while (!stop) {
 		int n = epoll_wait(epfd, evs, 256, 1000), k;
 
