@@ -38,7 +38,7 @@ static struct bav_addrtable *current;
 static const char *table_path;
 static pthread_t reload_thread;
 static bool thread_running;
-static volatile sig_atomic_t stopping;
+static bool stopping;	/* read and written with __atomic_* */
 
 /* the version of the file that last failed to load, so it is logged once */
 static struct stat failed_st;
@@ -117,12 +117,12 @@ static void *reloader(void *arg)
 	(void)arg;
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
-	while (!stopping) {
+	while (!__atomic_load_n(&stopping, __ATOMIC_ACQUIRE)) {
 		struct timespec ts = { settings.reload_interval > 0 ?
 			(time_t)settings.reload_interval : 3600, 0 };
 		int sig = sigtimedwait(&set, NULL, &ts);
 
-		if (stopping)
+		if (__atomic_load_n(&stopping, __ATOMIC_ACQUIRE))
 			break;
 		if (sig == SIGHUP) {
 			log_msg(LOG_L_INFO, "SIGHUP: reloading %s", table_path);
@@ -147,7 +147,7 @@ void table_thread_stop(void)
 {
 	if (!thread_running)
 		return;
-	stopping = 1;
+	__atomic_store_n(&stopping, true, __ATOMIC_RELEASE);
 	pthread_kill(reload_thread, SIGHUP);
 	pthread_join(reload_thread, NULL);
 	thread_running = false;
