@@ -146,6 +146,8 @@ int suppress_save_file(const struct suppress *s, const char *path,
 int suppress_start(bool threaded, struct suppress **first_r, char **error_r);
 struct suppress *suppress_take(void);
 struct suppress *suppress_poll(time_t now);
+/* Refresh now (SIGHUP) instead of at the end of the interval. */
+void suppress_kick(void);
 /* The eventfd the loader thread signals, -1 when not threaded. */
 int suppress_notify_fd(void);
 void suppress_stop(void);

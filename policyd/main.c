@@ -30,7 +30,7 @@
  *	max_connections.
  * SIGNALS
  *	SIGHUP reloads the address table (the last good one stays when the
- *	file is broken); SIGTERM and SIGINT stop. All three are read from a
+ *	file is broken) and refreshes the suppression snapshot at once; SIGTERM and SIGINT stop. All three are read from a
  *	signalfd by the event loop.
  * DIAGNOSTICS
  *	Exit 0 after a clean stop, EOF in stdio mode or a successful -n

@@ -578,6 +578,7 @@ static int handle_signal(int sfd)
 		if (si.ssi_signo == SIGHUP) {
 			log_msg(LOG_L_INFO, "SIGHUP: reloading");
 			table_check(true);
+			suppress_kick();
 		} else {
 			log_msg(LOG_L_NOTICE, "signal %u: stopping",
 				si.ssi_signo);

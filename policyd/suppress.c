@@ -30,7 +30,8 @@
  *	loop through a mutex-protected slot and an eventfd. When a load
  *	fails the loop keeps the last snapshot and the failure is logged.
  *	Without a store the snapshot file is the source, read again when
- *	its inode, size or mtime changes. In stdio mode (spawn(8), one
+ *	its inode, size or mtime changes. SIGHUP (suppress_kick()) makes
+ *	the loader refresh at once. In stdio mode (spawn(8), one
  *	process per connection) there is no thread: suppress_poll()
  *	refreshes inline between requests.
  *
@@ -451,6 +452,15 @@ int suppress_start(bool threaded, struct suppress **first_r, char **error_r)
 	}
 	thread_running = true;
 	return 0;
+}
+
+void suppress_kick(void)
+{
+	if (!thread_running)
+		return;
+	pthread_mutex_lock(&slot_mutex);
+	pthread_cond_signal(&stop_cond);	/* wakes the loader early */
+	pthread_mutex_unlock(&slot_mutex);
 }
 
 int suppress_notify_fd(void)

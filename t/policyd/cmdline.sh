@@ -11,7 +11,8 @@
 #	the daemon on a unix socket and checks over the socket: SIGHUP
 #	loads a changed table, a broken new table is logged and the last
 #	good one keeps serving, an edited snapshot file (-f without a store)
-#	is picked up by the refresh (-I 1), and SIGTERM stops cleanly and
+#	is picked up at once on SIGHUP and by the periodic refresh (-I 3),
+#	and SIGTERM stops cleanly and
 #	removes the socket and the pid file.
 # DIAGNOSTICS
 #	Exit 0 pass, 1 fail, 77 skip (bav-policyd not built or no python3).
@@ -80,7 +81,7 @@ expect_reply() {	# WHAT RECIPIENT REPLY
 }
 
 cp "$T/good.conf" "$T/bav.conf"
-"$pd" -s "unix:$T/sock" -c "$T/bav.conf" -r 0 -f "$T/snap" -I 1 \
+"$pd" -s "unix:$T/sock" -c "$T/bav.conf" -r 0 -f "$T/snap" -I 3 \
 	-p "$T/pid" -L info -e 2> "$T/log" &
 pid=$!
 i=0
@@ -104,9 +105,15 @@ grep -q 'reload failed, keeping the last good table: .*bav.conf:2' "$T/log" &&
 expect_reply "not suppressed yet" late@customer.example "action=DUNNO"
 printf 'late@customer.example\tunsubscribed\n' > "$T/snap.new"
 mv "$T/snap.new" "$T/snap"
-sleep 2.5
-expect_reply "snapshot file refreshed" late@customer.example \
+kill -HUP $pid
+sleep 0.5
+expect_reply "snapshot file refreshed on SIGHUP" late@customer.example \
 	"action=REJECT 5.1.1 Recipient address suppressed (unsubscribed)"
+printf 'late@customer.example\tunsubscribed\nlater@customer.example\n' > "$T/snap.new"
+mv "$T/snap.new" "$T/snap"
+sleep 4
+expect_reply "snapshot file refreshed after -I seconds" later@customer.example \
+	"action=REJECT 5.1.1 Recipient address suppressed (suppressed)"
 
 kill $pid
 wait $pid
