@@ -27,7 +27,8 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
 # mariadb-server: t/store/mariadb.sh and t/bench/store start a private
 # mariadbd on 127.0.0.1.
 # miltertest, postfix, swaks: t/milter/ (bav-milter under miltertest and
-# behind a private Postfix).
+# behind a private Postfix); opendkim, bc: t/bench/milter (reference
+# milter, arithmetic).
 # dovecot-core, dovecot-lmtpd, dovecot-sieve: t/dovecot/ (the plugin in a
 # private Dovecot: dovecot-lda, LMTP, Sieve).
 # postfwd, postgrey: the policy servers t/bench/policyd compares with.
@@ -36,7 +37,8 @@ TEST_PKGS="clang libclang-rt-14-dev valgrind python3 perl
 	mariadb-server
 	miltertest postfix swaks sqlite3
 	dovecot-core dovecot-lmtpd dovecot-sieve
-	postfwd postgrey"
+	postfwd postgrey
+	opendkim bc"
 
 pkgs=$BUILD_PKGS
 list=no
