@@ -16,7 +16,7 @@
 #	between runs; new inputs go there), t/fuzz/seeds/TARGET (the seeds
 #	written for bav) and, for some targets, fixtures of the source tree
 #	used as seeds in place (t/data/golden and contrib/examples for
-#	fuzz_classify and fuzz_mime, contrib/rules for fuzz_rules,
+#	fuzz_classify, fuzz_mime and fuzz_spool, contrib/rules for fuzz_rules,
 #	t/policyd for fuzz_policyd). t/fuzz/TARGET.dict, when there, is
 #	the dictionary (fuzz_mime uses fuzz_classify.dict).
 #	Reproducers of crashes, leaks, timeouts and out-of-memory inputs
@@ -75,7 +75,8 @@ fi
 # extra seed directories of the source tree, per target
 extra_seeds() {
 	case $1 in
-	fuzz_classify|fuzz_mime) echo "$srcdir/t/data/golden $srcdir/contrib/examples" ;;
+	fuzz_classify|fuzz_mime|fuzz_spool)
+		echo "$srcdir/t/data/golden $srcdir/contrib/examples" ;;
 	fuzz_rules) echo "$srcdir/contrib/rules" ;;
 	fuzz_policyd) echo "$srcdir/t/policyd" ;;
 	esac
@@ -83,7 +84,7 @@ extra_seeds() {
 # longest input per target
 max_len() {
 	case $1 in
-	fuzz_classify|fuzz_mime) echo 65536 ;;
+	fuzz_classify|fuzz_mime|fuzz_spool) echo 65536 ;;
 	fuzz_rules) echo 16384 ;;
 	fuzz_lmtp) echo 8192 ;;
 	*) echo 4096 ;;
