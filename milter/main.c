@@ -32,6 +32,7 @@
  *	configuration error, 75 (EX_TEMPFAIL) when out of memory.
  */
 #include "config.h"
+#include "bav_private.h"
 #include "bav_milter.h"
 
 #include <errno.h>
@@ -338,6 +339,21 @@ static void open_socket(const struct opts *o)
 		die("chmod %s: %s", path, strerror(errno));
 }
 
+/* path made absolute against the current directory (malloc'ed, kept for
+   the life of the process) */
+static const char *absolute(const char *path)
+{
+	struct bav_buf b = { 0 };
+	char cwd[4096];
+
+	if (path[0] == '/')
+		return path;
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		die("getcwd: %s", strerror(errno));
+	bav_buf_printf(&b, "%s/%s", cwd, path);
+	return bav_buf_steal(&b);
+}
+
 static void daemonize(void)
 {
 	pid_t pid = fork();
@@ -397,6 +413,10 @@ int main(int argc, char **argv)
 		parse_user(&o);
 	if (o.sock_group != NULL)
 		(void)socket_gid(&o);	/* dies on an unknown group */
+	/* -d changes to /: reloads and the pid file need absolute paths */
+	settings.table_path = absolute(settings.table_path);
+	if (o.pidfile != NULL)
+		o.pidfile = absolute(o.pidfile);
 	if (table_init(settings.table_path, &error) < 0)
 		die("%s", error);
 	if (settings.classify && classify_init(o.rules, &error) < 0)
