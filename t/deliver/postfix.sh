@@ -11,10 +11,15 @@
 #	"lmtp:unix:" a bav lmtpd, both writing one spool. swaks sends
 #	bounces, an auto-reply, a feedback report and a human reply written
 #	for this project, one message to both domains at once and one bounce
-#	twice. Then bav recorder --once fills an SQLite store, and the test
-#	checks that Postfix delivered everything (status=sent through both
-#	transports), that the spool entries carry the queue ids, and that
-#	each message is recorded exactly once with the right kind.
+#	twice, and two human replies that carry the X-AGNMailloop header
+#	bav-milter would have added (fwd=info@sink.test, rid=12). Then bav
+#	recorder --once fills an SQLite store, with the autoresponder on, and
+#	the test checks that Postfix delivered everything (status=sent
+#	through both transports), that the spool entries carry the queue ids,
+#	that each message is recorded exactly once with the right kind, that
+#	both replies arrived at the forward address (a pipe sink, through the
+#	real sendmail) with X-AGNLoop, and that the autoresponder answered
+#	each sender once per filter (RFC 3834 headers, null envelope sender).
 #	Everything it started is stopped on exit, also on failure.
 # DIAGNOSTICS
 #	Exit 0 pass, 1 fail, 77 skip (not root, postfix/swaks/sqlite3
@@ -49,12 +54,37 @@ cleanup_hook() {
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 SP=$T/bavspool
+mkdir -p "$T/sink" "$T/ar"
+chmod 1777 "$T/sink"
+# sendmail stand-in for forwards and answers: Postfix's sendmail refuses
+# a private config directory to non-root users, so this one submits by
+# SMTP to the private Postfix (same envelope as "sendmail -f FROM -- TO")
+cat > "$T/sendmail" <<EOS
+#!/bin/sh
+from= to=
+while [ \$# -gt 0 ]; do
+	case \$1 in
+	-f) from=\$2; shift 2 ;;
+	--) to=\$2; shift 2 ;;
+	*) shift ;;
+	esac
+done
+[ -n "\$from" ] || from="<>"
+exec swaks --server 127.0.0.1:$port --helo localhost -f "\$from" -t "\$to" \\
+	--data - > /dev/null 2>&1
+EOS
+# the local sink: one file per delivery, named after the recipient
+printf '#!/bin/sh\ncat > %s/sink/"$1.$2"\n' "$T" > "$T/sink.sh"
+chmod 755 "$T/sendmail" "$T/sink.sh"
+printf 'From: News Team <team@pipe.test>\nSubject: Thanks for your reply\n\nWe read every reply.\n' \
+	> "$T/ar/default"
 # the pipe runs as nobody, lmtpd and the recorder as root: nobody owns it
 mkdir -p "$SP/tmp" "$SP/new" "$SP/cur" "$SP/bad"
 chown -R nobody "$SP"
 
 # ---- bav lmtpd -----------------------------------------------------------
 "$BAV" lmtpd -s "unix:$T/lmtp.sock" -t 4 --spool "$SP" --host mx.example.test \
+	--sendmail "$T/sendmail" \
 	2> "$T/lmtpd.err" &
 lmtpd_pid=$!
 i=0
@@ -87,12 +117,13 @@ biff = no
 smtp_dns_support_level = disabled
 bav_destination_recipient_limit = 1
 EOT
-printf 'pipe.test\tbav:\nlmtp.test\tlmtp:unix:%s/lmtp.sock\n' "$T" \
+printf 'pipe.test\tbav:\nlmtp.test\tlmtp:unix:%s/lmtp.sock\nsink.test\tsink:\nreader.example\tsink:\n' "$T" \
 	> "$T/etc/transport"
 cat > "$T/etc/master.cf" <<EOT
 127.0.0.1:$port inet n - n - - smtpd
 cleanup   unix  n - n - 0 cleanup
 qmgr      unix  n - n 300 1 qmgr
+pickup    unix  n - n 60 1 pickup
 rewrite   unix  - - n - - trivial-rewrite
 bounce    unix  - - n - 0 bounce
 defer     unix  - - n - 0 bounce
@@ -112,7 +143,9 @@ scache    unix  - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
 bav       unix  - n n - 10 pipe
   flags=Rq user=nobody null_sender=
-  argv=$BAV deliver -f \${sender} -q \${queue_id} --spool $SP -- \${original_recipient}
+  argv=$BAV deliver -f \${sender} -q \${queue_id} --spool $SP --sendmail $T/sendmail -- \${original_recipient}
+sink      unix  - n n - - pipe
+  flags=Rq user=nobody null_sender= argv=$T/sink.sh \${recipient} \${queue_id}
 EOT
 touch -d "-10 seconds" "$T/etc/main.cf" "$T/etc/master.cf" "$T/etc/transport"
 script -qec "postfix -c $T/etc check" /dev/null > "$T/check.out" 2>&1 ||
@@ -185,6 +218,18 @@ Thanks, but could you send the next issue to my work address?
 Max
 EOM
 
+for n in 2 3; do
+	cat > "$T/reply$n.eml" <<EOM
+X-AGNMailloop: from=<max@reader.example>,rid=12,cid=1,fwd=info@sink.test,to=<news-reply@pipe.test>
+From: Max Leser <max@reader.example>
+To: news-reply@pipe.test
+Subject: Re: Newsletter November ($n)
+Message-ID: <reply-$n@reader.example>
+
+Another question about the newsletter, number $n.
+EOM
+done
+
 # send NAME FROM TO... : swaks transcript in $T/NAME.TO.swaks
 send() {
 	n=$1 from=$2; shift 2
@@ -205,16 +250,24 @@ send arf feedback@isp.example fbl@lmtp.test
 send human max@reader.example news-reply@lmtp.test
 send bounce5 "<>" bounces@pipe.test bounces@lmtp.test
 send bounce1 "<>" bounces@pipe.test	# redelivered: counts once
+send reply2 max@reader.example news-reply@pipe.test
+send reply3 max@reader.example news-reply@pipe.test
 
 # ---- delivered? -------------------------------------------------------------
-want=8
+want=10
 i=0
 while [ "$(nfiles "$SP/new")" -lt $want ] && [ $i -lt 150 ]; do
 	sleep 0.1; i=$((i + 1))
 done
-sleep 0.3
-expect "spool entries (8 deliveries)" "$want" "$(nfiles "$SP/new")"
-expect "pipe deliveries sent" "4" \
+# the pipe logs "sent" after bav deliver has exited
+i=0
+while { [ "$(grep -c 'relay=bav, .*status=sent' "$T/maillog")" -lt 6 ] ||
+	[ "$(grep -c 'relay=.*lmtp.sock.*status=sent' "$T/maillog")" -lt 4 ]; } &&
+      [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+expect "spool entries (10 deliveries)" "$want" "$(nfiles "$SP/new")"
+expect "pipe deliveries sent" "6" \
 	"$(grep -c 'relay=bav, .*status=sent' "$T/maillog")"
 expect "lmtp deliveries sent" "4" \
 	"$(grep -c 'relay=.*lmtp.sock.*status=sent' "$T/maillog")"
@@ -231,19 +284,44 @@ for f in "$SP"/new/*; do
 done
 
 # ---- recorded once ------------------------------------------------------------
-"$BAV" recorder --once --spool "$SP" --store "sqlite:$T/bav.db" --quiet
+"$BAV" recorder --once --spool "$SP" --store "sqlite:$T/bav.db" --quiet \
+	--autoreply-dir "$T/ar" --sendmail "$T/sendmail"
 expect "recorder --once" "0" "$?"
 expect "spool drained" "0" "$(nfiles "$SP/new")"
-expect "6 distinct messages recorded" "6" \
+expect "8 distinct messages recorded" "8" \
 	"$(count "$T/bav.db" 'SELECT COUNT(*) FROM bav_messages')"
-expect "kinds" "autoreply:1 bounce:3 feedback:1 reply:1" \
+expect "kinds" "autoreply:1 bounce:3 feedback:1 reply:3" \
 	"$(count "$T/bav.db" "SELECT kind || ':' || COUNT(*) FROM bav_messages GROUP BY kind ORDER BY kind" | tr '\n' ' ' | sed 's/ $//')"
 expect "bounce events, once per address" "gone-1@example.org gone-2@example.org gone-5@example.org" \
 	"$(count "$T/bav.db" "SELECT recipient FROM bav_events WHERE kind = 'bounce' ORDER BY recipient" | tr '\n' ' ' | sed 's/ $//')"
 # a second run over the archive changes nothing
-"$BAV" recorder --once --spool "$SP" --store "sqlite:$T/bav.db" --quiet
-expect "still 6 after a second run" "6" \
+"$BAV" recorder --once --spool "$SP" --store "sqlite:$T/bav.db" --quiet \
+	--autoreply-dir "$T/ar" --sendmail "$T/sendmail"
+expect "still 8 after a second run" "8" \
 	"$(count "$T/bav.db" 'SELECT COUNT(*) FROM bav_messages')"
+
+
+# ---- forwards and answers at the sink --------------------------------------
+# replies: 2 forwards (rid 12); answers: max for filter 0 (human.eml via
+# LMTP) and for filter 12 (reply2; reply3 is within the period)
+i=0
+while [ "$(nfiles "$T/sink")" -lt 4 ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.5
+expect "forwards at info@sink.test" "2" "$(ls "$T/sink" | grep -c '^info@sink.test\.')"
+expect "answers to max@reader.example" "2" \
+	"$(ls "$T/sink" | grep -c '^max@reader.example\.')"
+for f in "$T"/sink/info@sink.test.*; do
+	[ -f "$f" ] || continue
+	grep -q '^X-AGNLoop: set' "$f" && grep -q '^Subject: Re: Newsletter November' "$f" ||
+		fail "forward $(basename "$f"): no X-AGNLoop or wrong message"
+done
+for f in "$T"/sink/max@reader.example.*; do
+	[ -f "$f" ] || continue
+	grep -q '^Auto-Submitted: auto-replied' "$f" &&
+		grep -q '^Return-Path: <>' "$f" || fail "answer $(basename "$f"): headers"
+done
+grep -q 'status=sent' "$T/maillog" && ! grep -q 'to=<info@sink.test>.*status=\(bounced\|deferred\)' "$T/maillog" ||
+	fail "forward not delivered"
 
 [ $fails -eq 0 ] || exit 1
 exit 0
