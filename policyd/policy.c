@@ -72,8 +72,16 @@ static size_t format_reply(char *out, size_t len, const char *action,
 			   const char *subst)
 {
 	const char *pct = subst != NULL ? strstr(action, "%s") : NULL;
+	size_t alen;
 	int n;
 
+	if (pct == NULL && (alen = strlen(action)) + 10 <= len) {
+		/* the common case, without printf */
+		memcpy(out, "action=", 7);
+		memcpy(out + 7, action, alen);
+		memcpy(out + 7 + alen, "\n\n", 3);
+		return alen + 9;
+	}
 	if (pct != NULL)
 		n = snprintf(out, len, "action=%.*s%s%s\n\n",
 			     (int)(pct - action), action, subst, pct + 2);

@@ -62,6 +62,7 @@
 struct conn {
 	int fd_in, fd_out;
 	unsigned int id, nreq;
+	char tag[16];		/* "c<id>", the log tag */
 	bool want_out, reading, closing;
 	bool spf_wait;		/* an SPF check of this connection runs */
 	char spf_instance[64];	/* the message that got its SPF header */
@@ -201,10 +202,11 @@ int server_listen(const char *spec, unsigned int mode, char *errbuf,
 
 /* ---- one connection ---------------------------------------------------- */
 
-static const char *conn_tag(const struct conn *c, char *buf, size_t len)
+static const char *conn_tag(struct conn *c)
 {
-	snprintf(buf, len, "c%u", c->id);
-	return buf;
+	if (c->tag[0] == '\0')
+		snprintf(c->tag, sizeof(c->tag), "c%u", c->id);
+	return c->tag;
 }
 
 static void out_append(struct conn *c, const char *data, size_t len)
@@ -251,11 +253,12 @@ static bool conn_process(struct conn *c)
 	struct policy_ctx ctx = { table_current(), snap, rl, now };
 	size_t off = 0;
 	bool ok = true;
+	const char *tag = conn_tag(c);
 
 	while (!c->closing && !c->spf_wait && off < c->in_len) {
 		struct policy_request req;
 		const char *why;
-		char reply[REPLY_MAX], tag[32];
+		char reply[REPLY_MAX];
 		size_t used, n;
 		bool spf;
 		enum proto_result r = proto_parse(c->in + off, c->in_len - off,
@@ -265,13 +268,11 @@ static bool conn_process(struct conn *c)
 			break;
 		if (r == PROTO_BROKEN) {
 			log_msg(LOG_L_WARNING, "%s: broken request (%s), "
-				"disconnecting without a reply",
-				conn_tag(c, tag, sizeof(tag)), why);
+				"disconnecting without a reply", tag, why);
 			ok = false;
 			break;
 		}
-		n = policy_decide(&ctx, &req, conn_tag(c, tag, sizeof(tag)),
-				  reply, sizeof(reply), &spf);
+		n = policy_decide(&ctx, &req, tag, reply, sizeof(reply), &spf);
 		if (spf && (*req.instance == '\0' ||
 			    strcmp(req.instance, c->spf_instance) != 0)) {
 			snprintf(c->spf_instance, sizeof(c->spf_instance),
@@ -345,10 +346,8 @@ static void conn_free(struct conn *c)
 
 static void conn_close(struct conn *c, const char *why)
 {
-	char tag[32];
-
-	log_msg(LOG_L_DEBUG, "%s: close (%s, %u requests)",
-		conn_tag(c, tag, sizeof(tag)), why, c->nreq);
+	log_msg(LOG_L_DEBUG, "%s: close (%s, %u requests)", conn_tag(c),
+		why, c->nreq);
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd_in, NULL);
 	close(c->fd_in);
 	conns[c->fd_in] = NULL;
