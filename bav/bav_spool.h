@@ -96,6 +96,19 @@ BAV_EXPORT int bav_spool_expire(struct bav_spool *spool, time_t t,
 				unsigned int *removed_r,
 				const char **error_r);
 
+/* The same for the entries of sub ("new", "cur" or "bad"): list, read,
+   remove (bav reclassify). A missing entry is not an error for remove. */
+BAV_EXPORT int bav_spool_list_sub(struct bav_spool *spool, const char *sub,
+				  struct bav_pool *pool, unsigned int max,
+				  const char ***names_r, unsigned int *count_r,
+				  const char **error_r);
+BAV_EXPORT int bav_spool_read_sub(struct bav_spool *spool, const char *sub,
+				  const char *name, struct bav_pool *pool,
+				  struct bav_spool_entry **entry_r,
+				  const char **error_r);
+BAV_EXPORT int bav_spool_remove(struct bav_spool *spool, const char *sub,
+				const char *name, const char **error_r);
+
 /* Serialise / parse the verdict part (exported for tests): text lines,
    see spool.c. bav_spool_verdict_parse allocates from pool. */
 BAV_EXPORT char *bav_spool_verdict_format(struct bav_pool *pool,

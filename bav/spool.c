@@ -11,7 +11,9 @@
  *			    const struct bav_spool_entry *entry,
  *			    const char **name_r, const char **error_r)
  *	int bav_spool_list(...), bav_spool_read(...), bav_spool_done(...),
- *	    bav_spool_reject(...), bav_spool_sync(...), bav_spool_expire(...)
+ *	    bav_spool_reject(...), bav_spool_sync(...), bav_spool_expire(...),
+ *	    bav_spool_list_sub(...), bav_spool_read_sub(...),
+ *	    bav_spool_remove(...)
  * DESCRIPTION
  *	Layout: DIR/tmp (entries being written), DIR/new (complete entries,
  *	waiting for the recorder), DIR/cur (recorded, kept for
@@ -433,9 +435,24 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
+static bool valid_sub(const char *sub)
+{
+	return strcmp(sub, "new") == 0 || strcmp(sub, "cur") == 0 ||
+		strcmp(sub, "bad") == 0;
+}
+
 int bav_spool_list(struct bav_spool *s, struct bav_pool *pool,
 		   unsigned int max, const char ***names_r,
 		   unsigned int *count_r, const char **error_r)
+{
+	return bav_spool_list_sub(s, "new", pool, max, names_r, count_r,
+				  error_r);
+}
+
+int bav_spool_list_sub(struct bav_spool *s, const char *sub,
+		       struct bav_pool *pool, unsigned int max,
+		       const char ***names_r, unsigned int *count_r,
+		       const char **error_r)
 {
 	char path[PATH_MAX];
 	DIR *d;
@@ -445,7 +462,11 @@ int bav_spool_list(struct bav_spool *s, struct bav_pool *pool,
 
 	*names_r = NULL;
 	*count_r = 0;
-	snprintf(path, sizeof(path), "%s/new", s->dir);
+	if (!valid_sub(sub)) {
+		*error_r = seterr(s, "bad spool subdirectory %s", sub);
+		return BAV_EDATA;
+	}
+	snprintf(path, sizeof(path), "%s/%s", s->dir, sub);
 	if ((d = opendir(path)) == NULL) {
 		*error_r = seterr(s, "opendir %s: %s", path, strerror(errno));
 		return BAV_ETEMP;
@@ -509,6 +530,23 @@ int bav_spool_reject(struct bav_spool *s, const char *name,
 		     const char **error_r)
 {
 	return move_entry(s, name, "bad", error_r);
+}
+
+int bav_spool_remove(struct bav_spool *s, const char *sub, const char *name,
+		     const char **error_r)
+{
+	char path[PATH_MAX];
+
+	if (strchr(name, '/') != NULL || name[0] == '.' || !valid_sub(sub)) {
+		*error_r = seterr(s, "bad spool entry name %s/%s", sub, name);
+		return BAV_EDATA;
+	}
+	snprintf(path, sizeof(path), "%s/%s/%s", s->dir, sub, name);
+	if (unlink(path) < 0 && errno != ENOENT) {
+		*error_r = seterr(s, "unlink %s: %s", path, strerror(errno));
+		return BAV_ETEMP;
+	}
+	return BAV_OK;
 }
 
 int bav_spool_sync(struct bav_spool *s, const char **error_r)
@@ -897,6 +935,13 @@ int bav_spool_read(struct bav_spool *s, const char *name,
 		   struct bav_pool *pool, struct bav_spool_entry **entry_r,
 		   const char **error_r)
 {
+	return bav_spool_read_sub(s, "new", name, pool, entry_r, error_r);
+}
+
+int bav_spool_read_sub(struct bav_spool *s, const char *sub, const char *name,
+		       struct bav_pool *pool, struct bav_spool_entry **entry_r,
+		       const char **error_r)
+{
 	char path[PATH_MAX];
 	struct bav_spool_entry *e;
 	struct stat st;
@@ -906,11 +951,11 @@ int bav_spool_read(struct bav_spool *s, const char *name,
 	int fd;
 
 	*entry_r = NULL;
-	if (strchr(name, '/') != NULL || name[0] == '.') {
-		*error_r = seterr(s, "bad spool entry name %s", name);
+	if (strchr(name, '/') != NULL || name[0] == '.' || !valid_sub(sub)) {
+		*error_r = seterr(s, "bad spool entry name %s/%s", sub, name);
 		return BAV_EDATA;
 	}
-	snprintf(path, sizeof(path), "%s/new/%s", s->dir, name);
+	snprintf(path, sizeof(path), "%s/%s/%s", s->dir, sub, name);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0) {
 		*error_r = seterr(s, "open %s: %s", path, strerror(errno));
 		if (fd >= 0)

@@ -55,6 +55,8 @@ void cmd_usage(FILE *fp)
 	      "       bav lmtpd -s unix:PATH|inet:PORT@HOST [--spool DIR]\n"
 	      "       bav maps --filter-domain DOMAIN [--store URI]"
 	      " [--bav-conf FILE] ...\n"
+	      "       bav reclassify [--spool DIR] [--bad] [--requeue]"
+	      " [NAME...]\n"
 	      "       bav version\n"
 	      "       bav help\n", fp);
 }
@@ -97,6 +99,8 @@ int main(int argc, char **argv)
 		return cmd_lmtpd(argc - 1, argv + 1);
 	if (strcmp(cmd, "maps") == 0)
 		return cmd_maps(argc - 1, argv + 1);
+	if (strcmp(cmd, "reclassify") == 0)
+		return cmd_reclassify(argc - 1, argv + 1);
 	if (strcmp(cmd, "classify") == 0)
 		return cmd_classify(argc - 1, argv + 1);
 	if (strcmp(cmd, "rules") == 0)

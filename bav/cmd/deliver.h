@@ -49,7 +49,8 @@ struct deliver_cfg {
 	{ "rid", required_argument, NULL, 305 }, \
 	{ "sendmail", required_argument, NULL, 306 }, \
 	{ "forward", required_argument, NULL, 307 }, \
-	{ "no-forward", no_argument, NULL, 308 }
+	{ "no-forward", no_argument, NULL, 308 }, \
+	{ "max-depth", required_argument, NULL, 309 }
 
 /* Set defaults ($BAV_SPOOL or DELIVER_DEFAULT_SPOOL, 64 MiB, host name);
    argc bounds the number of --rules. */
@@ -104,6 +105,7 @@ int cmd_deliver(int argc, char **argv);		/* cmd_deliver.c */
 int cmd_recorder(int argc, char **argv);	/* cmd_recorder.c */
 int cmd_lmtpd(int argc, char **argv);		/* cmd_lmtpd.c */
 int cmd_maps(int argc, char **argv);		/* cmd_maps.c */
+int cmd_reclassify(int argc, char **argv);	/* cmd_reclassify.c */
 
 /* BYTES with an optional k, m or g suffix; 0 on error. */
 size_t deliver_parse_size(const char *s);

@@ -34,6 +34,7 @@
  */
 #include "deliver.h"
 #include "bav_store.h"
+#include "storeargs.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -121,6 +122,17 @@ int deliver_cfg_option(struct deliver_cfg *cfg, int opt, const char *arg,
 	case 308:
 		cfg->sendmail = NULL;
 		return 1;
+	case 309: {
+		unsigned int depth;
+
+		if (cmd_parse_uint(arg, 1000, &depth) < 0 || depth == 0) {
+			fprintf(stderr, "bav %s: bad --max-depth: %s\n", cmd,
+				arg);
+			return -1;
+		}
+		cfg->limits.max_depth = depth;
+		return 1;
+	}
 	default:
 		return 0;
 	}
