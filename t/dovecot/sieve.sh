@@ -48,16 +48,16 @@ if bav :comparator "i;octet" :kind "reply" { keep; }
 if bav :hard { keep; }
 if not bav :kind ["bounce", "delay"] { keep; }
 SIEVE
-if sievec -c "$T/dovecot.conf" "$T/sieve/all.sieve" "$T/all.svbin" \
+if dc_run sievec -c "$T/dovecot.conf" "$T/sieve/all.sieve" "$T/all.svbin" \
 	> "$T/log/sievec.log" 2>&1; then
 	ok "sievec: every form compiles"
-	n=$(sieve-dump -c "$T/dovecot.conf" "$T/all.svbin" 2>&1 | grep -c 'BAV :')
+	n=$(dc_run sieve-dump -c "$T/dovecot.conf" "$T/all.svbin" 2>&1 | grep -c 'BAV :')
 	[ "$n" -eq 8 ] && ok "sieve-dump: 8 BAV operations" ||
 		bad "sieve-dump: $n BAV operations"
 else
 	bad "sievec failed: $(cat "$T/log/sievec.log")"
 fi
-if sievec -c "$T/dovecot.conf" "$top_srcdir/contrib/dovecot/bav-global.sieve" \
+if dc_run sievec -c "$T/dovecot.conf" "$top_srcdir/contrib/dovecot/bav-global.sieve" \
 	"$T/contrib.svbin" > "$T/log/sievec.log" 2>&1; then
 	ok "sievec: contrib/dovecot/bav-global.sieve compiles"
 else
@@ -67,7 +67,7 @@ for bad_script in 'if bav :hard "x" { keep; }' \
 		  'if bav :kind :reason "x" { keep; }' \
 		  'if bav :kind { keep; }'; do
 	printf 'require "vnd.bav";\n%s\n' "$bad_script" > "$T/sieve/bad.sieve"
-	if sievec -c "$T/dovecot.conf" "$T/sieve/bad.sieve" "$T/bad.svbin" \
+	if dc_run sievec -c "$T/dovecot.conf" "$T/sieve/bad.sieve" "$T/bad.svbin" \
 		> "$T/log/bad.log" 2>&1; then
 		bad "sievec accepted: $bad_script"
 	else
@@ -83,7 +83,7 @@ if bav :reason "mailboxfull" { fileinto :create "Full"; stop; }
 if bav :kind :matches "auto*" { fileinto :create "Auto"; stop; }
 if bav :status :matches "4.*" { fileinto :create "Delayed"; stop; }
 SIEVE
-sievec -c "$T/dovecot.conf" "$T/sieve/global.sieve" > "$T/log/sievec.log" 2>&1 ||
+dc_run sievec -c "$T/dovecot.conf" "$T/sieve/global.sieve" > "$T/log/sievec.log" 2>&1 ||
 	bad "sievec global.sieve: $(cat "$T/log/sievec.log")"
 
 CASES="dsn-userunknown.eml	.Hard	\$BounceHard
@@ -127,7 +127,9 @@ grep -q "fileinto action: stored mail into mailbox 'Hard'" \
 	"$T/log/dovecot.log" && ok "sieve log: fileinto Hard" ||
 	bad "no sieve fileinto Hard in the log"
 
-if dc_start; then
+if ! dc_can_daemon; then
+	echo "# skipped: LMTP (the daemon does not run under ASan)"
+elif dc_start; then
 	for msg in $(echo "$CASES" | cut -f1); do
 		dc_lmtp mailer-daemon@example.net bob@example.test "$EX/$msg" ||
 			bad "LMTP $msg"
@@ -137,8 +139,11 @@ if dc_start; then
 else
 	bad "dovecot did not start"
 fi
+want=12
+dc_can_daemon || want=6
 entries=$(ls "$T/spool/new" | wc -l)
-[ "$entries" -eq 12 ] && ok "12 spool entries" || bad "spool entries: $entries"
+[ "$entries" -eq $want ] && ok "$want spool entries" ||
+	bad "spool entries: $entries, want $want"
 
 [ -f "$T/fail" ] && fail=1
 if [ $fail -ne 0 ]; then
