@@ -57,6 +57,7 @@ void cmd_usage(FILE *fp)
 	      " [--bav-conf FILE] ...\n"
 	      "       bav reclassify [--spool DIR] [--bad] [--requeue]"
 	      " [NAME...]\n"
+	      "       bav verp make|check --secret-file FILE ...\n"
 	      "       bav version\n"
 	      "       bav help\n", fp);
 }
@@ -101,6 +102,8 @@ int main(int argc, char **argv)
 		return cmd_maps(argc - 1, argv + 1);
 	if (strcmp(cmd, "reclassify") == 0)
 		return cmd_reclassify(argc - 1, argv + 1);
+	if (strcmp(cmd, "verp") == 0)
+		return cmd_verp(argc - 1, argv + 1);
 	if (strcmp(cmd, "classify") == 0)
 		return cmd_classify(argc - 1, argv + 1);
 	if (strcmp(cmd, "rules") == 0)

@@ -33,6 +33,8 @@ struct deliver_cfg {
 	bool quiet;			/* no syslog line per message */
 	const char *sendmail;		/* forwarding replies; NULL: off */
 	const char *forward;		/* forward address without fwd= */
+	char *verp_secret;		/* signed VERP key; NULL: not checked */
+	unsigned int verp_max_age;	/* days, default 30 */
 	/* option parsing scratch */
 	const char **rule_paths;
 	size_t nrules;
@@ -50,7 +52,9 @@ struct deliver_cfg {
 	{ "sendmail", required_argument, NULL, 306 }, \
 	{ "forward", required_argument, NULL, 307 }, \
 	{ "no-forward", no_argument, NULL, 308 }, \
-	{ "max-depth", required_argument, NULL, 309 }
+	{ "max-depth", required_argument, NULL, 309 }, \
+	{ "verp-secret-file", required_argument, NULL, 310 }, \
+	{ "verp-max-age", required_argument, NULL, 311 }
 
 /* Set defaults ($BAV_SPOOL or DELIVER_DEFAULT_SPOOL, 64 MiB, host name);
    argc bounds the number of --rules. */
@@ -106,6 +110,11 @@ int cmd_recorder(int argc, char **argv);	/* cmd_recorder.c */
 int cmd_lmtpd(int argc, char **argv);		/* cmd_lmtpd.c */
 int cmd_maps(int argc, char **argv);		/* cmd_maps.c */
 int cmd_reclassify(int argc, char **argv);	/* cmd_reclassify.c */
+int cmd_verp(int argc, char **argv);		/* cmd_verp.c */
+
+/* The first line of a key file without trailing white space, malloc'ed;
+   NULL (printed as "bav CMD: ...") when unreadable or empty. */
+char *deliver_read_secret(const char *path, const char *cmd);
 
 /* BYTES with an optional k, m or g suffix; 0 on error. */
 size_t deliver_parse_size(const char *s);

@@ -35,6 +35,7 @@
 #include "deliver.h"
 #include "bav_store.h"
 #include "storeargs.h"
+#include "bav_verp.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ void deliver_cfg_init(struct deliver_cfg *cfg, int argc)
 		DELIVER_DEFAULT_SPOOL;
 	bav_limits_default(&cfg->limits);
 	cfg->sendmail = "/usr/sbin/sendmail";
+	cfg->verp_max_age = 30;
 	cfg->max_size = cfg->limits.max_message_size;
 	if (gethostname(cfg->host, sizeof(cfg->host) - 1) < 0)
 		snprintf(cfg->host, sizeof(cfg->host), "localhost");
@@ -122,6 +124,18 @@ int deliver_cfg_option(struct deliver_cfg *cfg, int opt, const char *arg,
 	case 308:
 		cfg->sendmail = NULL;
 		return 1;
+	case 310:
+		free(cfg->verp_secret);
+		if ((cfg->verp_secret = deliver_read_secret(arg, cmd)) == NULL)
+			return -1;
+		return 1;
+	case 311:
+		if (cmd_parse_uint(arg, 3650, &cfg->verp_max_age) < 0) {
+			fprintf(stderr, "bav %s: bad --verp-max-age: %s\n", cmd,
+				arg);
+			return -1;
+		}
+		return 1;
 	case 309: {
 		unsigned int depth;
 
@@ -156,8 +170,59 @@ int deliver_cfg_load(struct deliver_cfg *cfg, const char *cmd)
 	return 0;
 }
 
+char *deliver_read_secret(const char *path, const char *cmd)
+{
+	FILE *fp = fopen(path, "re");
+	char buf[4096];
+	size_t n;
+
+	if (fp == NULL) {
+		fprintf(stderr, "bav %s: %s: %s\n", cmd, path, strerror(errno));
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	n = strcspn(buf, "\r\n");
+	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		n--;
+	buf[n] = '\0';
+	if (n == 0) {
+		fprintf(stderr, "bav %s: %s: empty key\n", cmd, path);
+		return NULL;
+	}
+	return strdup(buf);
+}
+
+/* A signed VERP envelope recipient names the original recipient. */
+static void verp_identity(const struct deliver_cfg *cfg, struct bav_pool *pool,
+			  struct bav_verdict *v, const char *const *rcpts,
+			  unsigned int nrcpts)
+{
+	char rcpt[512];
+	const char *error;
+	unsigned int i;
+
+	if (cfg->verp_secret == NULL || v == NULL)
+		return;
+	for (i = 0; i < nrcpts; i++) {
+		if (bav_verp_check(rcpts[i], cfg->verp_secret, time(NULL),
+				   cfg->verp_max_age, rcpt, sizeof(rcpt),
+				   &error) != 1)
+			continue;
+		v->ident.verp = bav_pool_strdup(pool, rcpts[i]);
+		if (v->ident.envelope_recipient == NULL ||
+		    v->ident.envelope_recipient[0] == '\0')
+			v->ident.envelope_recipient =
+				bav_pool_strdup(pool, rcpt);
+		return;
+	}
+}
+
 void deliver_cfg_free(struct deliver_cfg *cfg)
 {
+	free(cfg->verp_secret);
+	cfg->verp_secret = NULL;
 	if (cfg->rules != NULL)
 		bav_rules_free(&cfg->rules);
 	free(cfg->rule_paths);
@@ -182,6 +247,7 @@ int deliver_message(const struct deliver_cfg *cfg, struct bav_spool *spool,
 	res->fwd[0] = res->error[0] = '\0';
 	if (bav_classify(msg, len, &cfg->opts, pool, &v, &cerr) != BAV_OK)
 		v = NULL;
+	verp_identity(cfg, pool, v, rcpts, nrcpts);
 	bav_store_message_key(msg, len, key);
 	e.sender = sender;
 	e.recipients = rcpts;
