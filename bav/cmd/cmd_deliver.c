@@ -8,6 +8,7 @@
  *		[--keep-days N] [--rules FILE]... [--no-default-rules]
  *		[--rid RID] [--max-size BYTES] [--host NAME]
  *		[--sendmail PATH] [--forward ADDRESS] [--no-forward]
+ *		[--max-depth N] [--verp-secret-file FILE] [--verp-max-age DAYS]
  *		[--] RECIPIENT...
  *
  *	int cmd_deliver(int argc, char **argv)
@@ -94,6 +95,8 @@ static int deliver_usage(void)
 	      " [--rid RID] [--max-size BYTES]\n"
 	      "                   [--host NAME] [--sendmail PATH]"
 	      " [--forward ADDRESS] [--no-forward]\n"
+	      "                   [--max-depth N] [--verp-secret-file FILE]"
+	      " [--verp-max-age DAYS]\n"
 	      "                   [--] RECIPIENT...\n", stderr);
 	return CMD_EX_USAGE;
 }

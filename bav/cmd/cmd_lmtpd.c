@@ -7,7 +7,8 @@
  *		[-f] [--pid-file FILE] [--spool DIR] [--rules FILE]...
  *		[--no-default-rules] [--rid RID] [--max-size BYTES]
  *		[--host NAME] [--sendmail PATH] [--forward ADDRESS]
- *		[--no-forward] [--quiet]
+ *		[--no-forward] [--max-depth N] [--verp-secret-file FILE]
+ *		[--verp-max-age DAYS] [--quiet]
  *
  *	int cmd_lmtpd(int argc, char **argv)
  * DESCRIPTION
@@ -79,7 +80,9 @@ static int lmtpd_usage(void)
 	      " [--no-default-rules] [--rid RID]\n"
 	      "                 [--max-size BYTES] [--host NAME]"
 	      " [--sendmail PATH] [--forward ADDRESS]\n"
-	      "                 [--no-forward] [--quiet]\n", stderr);
+	      "                 [--no-forward] [--max-depth N]"
+	      " [--verp-secret-file FILE] [--verp-max-age DAYS]\n"
+	      "                 [--quiet]\n", stderr);
 	return CMD_EX_USAGE;
 }
 
