@@ -39,13 +39,13 @@ const char *bav_strcasestr(const char *hay, const char *needle);
    once (needles must outlive m), then bav_multi_first() gives the index
    of the first needle, in array order, found in hay[0..len), or -1. */
 #define BAV_MULTI_MAX 64
-#define BAV_MULTI_PAIRS 1024
+#define BAV_MULTI_HEADS 16384
 struct bav_multi {
 	const char *const *needles;
 	unsigned int n;
 	bool fallback;		/* one needle at a time */
 	uint16_t len[BAV_MULTI_MAX], hash[BAV_MULTI_MAX];
-	uint64_t pairs[BAV_MULTI_PAIRS / 64];	/* first two bytes, hashed */
+	uint64_t heads[BAV_MULTI_HEADS / 64];	/* first 3 bytes, hashed */
 };
 void bav_multi_init(struct bav_multi *m, const char *const *needles,
 		    unsigned int n);

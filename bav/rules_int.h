@@ -66,6 +66,8 @@ struct rules_prefilter {
 	char *text;		/* the literals */
 	unsigned int *entries;	/* table indexes of the rules, per literal */
 	unsigned int buckets[RULES_PF_BUCKETS];	/* first literal + 1 */
+	uint64_t heads[65536 / 64];	/* 16-bit hash of the first three
+					   bytes of each literal */
 };
 
 struct rule_table {

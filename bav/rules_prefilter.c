@@ -458,6 +458,13 @@ static const struct set *pattern_literals(struct bav_pool *pool,
 	return n.s;
 }
 
+/* 16 bits from three lower-case bytes */
+static inline unsigned int head_hash(unsigned int a, unsigned int b,
+				     unsigned int c)
+{
+	return ((a << 16 | b << 8 | c) * 2654435761u) >> 16;
+}
+
 static inline unsigned int hash3(const unsigned char *s)
 {
 	return ((unsigned int)lower(s[0]) * 961u +
@@ -501,6 +508,9 @@ static unsigned int lit_add(struct rules_prefilter *pf, size_t *text_len,
 	*text_len += len;
 	lit->next = pf->buckets[h];
 	pf->buckets[h] = pf->nlits;
+	h = head_hash(lower((unsigned char)s[0]), lower((unsigned char)s[1]),
+		      lower((unsigned char)s[2]));
+	pf->heads[h / 64] |= (uint64_t)1 << (h % 64);
 	return pf->nlits;
 }
 
@@ -610,12 +620,20 @@ bool bav_rules_prefilter_scan(const struct rules_prefilter *pf,
 {
 	const unsigned char *s = (const unsigned char *)text;
 	unsigned char high = 0;
-	unsigned int l, k;
+	unsigned int l, k, a, b;
 	size_t i;
 
 	memset(cand, 0, (n + 63) / 64 * sizeof(*cand));
+	a = len > 0 ? lower(s[0]) : 0;
+	b = len > 1 ? lower(s[1]) : 0;
 	for (i = 0; i + LIT_MIN <= len; i++) {
+		unsigned int c = lower(s[i + 2]), h = head_hash(a, b, c);
+
 		high |= s[i];
+		a = b;
+		b = c;
+		if ((pf->heads[h / 64] >> (h % 64) & 1) == 0)
+			continue;
 		for (l = pf->buckets[hash3(s + i)]; l != 0;
 		     l = pf->lits[l - 1].next) {
 			const struct rules_lit *lit = &pf->lits[l - 1];

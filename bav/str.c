@@ -99,10 +99,11 @@ const char *bav_memcasemem(const char *hay, size_t len, const char *needle)
 	return NULL;
 }
 
-static inline unsigned int pair_hash(unsigned char a, unsigned char b)
+/* 14 bits from three lower-case bytes */
+static inline unsigned int head_hash(unsigned int a, unsigned int b,
+				     unsigned int c)
 {
-	return ((unsigned int)lc(a) * 31u + (unsigned int)lc(b)) &
-	       (BAV_MULTI_PAIRS - 1);
+	return ((a << 16 | b << 8 | c) * 2654435761u) >> 18;
 }
 
 void bav_multi_init(struct bav_multi *m, const char *const *needles,
@@ -116,22 +117,25 @@ void bav_multi_init(struct bav_multi *m, const char *const *needles,
 	m->n = n;
 	m->fallback = n > BAV_MULTI_MAX;
 	for (i = 0; i < n && !m->fallback; i++) {
+		const unsigned char *s = (const unsigned char *)needles[i];
+
 		len = strlen(needles[i]);
-		if (len < 2 || len > 0xffff) {
+		if (len < 3 || len > 0xffff) {
 			m->fallback = true;
 			break;
 		}
 		m->len[i] = (uint16_t)len;
-		m->hash[i] = (uint16_t)pair_hash((unsigned char)needles[i][0],
-						 (unsigned char)needles[i][1]);
-		m->pairs[m->hash[i] / 64] |= (uint64_t)1 << (m->hash[i] % 64);
+		m->hash[i] = (uint16_t)head_hash((unsigned int)lc(s[0]),
+						 (unsigned int)lc(s[1]),
+						 (unsigned int)lc(s[2]));
+		m->heads[m->hash[i] / 64] |= (uint64_t)1 << (m->hash[i] % 64);
 	}
 }
 
 int bav_multi_first(const struct bav_multi *m, const char *hay, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)hay;
-	unsigned int best = m->n, k, h;
+	unsigned int best = m->n, k, h, a, b, c;
 	size_t i;
 
 	if (m->fallback) {
@@ -140,9 +144,16 @@ int bav_multi_first(const struct bav_multi *m, const char *hay, size_t len)
 				return (int)k;
 		return -1;
 	}
-	for (i = 0; i + 1 < len; i++) {
-		h = pair_hash(s[i], s[i + 1]);
-		if ((m->pairs[h / 64] >> (h % 64) & 1) == 0)
+	if (len < 3)
+		return -1;
+	a = (unsigned int)lc(s[0]);
+	b = (unsigned int)lc(s[1]);
+	for (i = 0; i + 2 < len; i++) {
+		c = (unsigned int)lc(s[i + 2]);
+		h = head_hash(a, b, c);
+		a = b;
+		b = c;
+		if ((m->heads[h / 64] >> (h % 64) & 1) == 0)
 			continue;
 		for (k = 0; k < best; k++) {
 			if (m->hash[k] != h || m->len[k] > len - i ||
