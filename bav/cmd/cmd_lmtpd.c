@@ -26,6 +26,9 @@
  *	foreground (for a supervisor or systemd); --pid-file writes its pid.
  *	SIGTERM or SIGINT stop it: no new connections, sessions end with 421
  *	between commands, a message being received is finished first.
+ *	SIGHUP loads the --rules files again (a read-write lock keeps
+ *	classifications running meanwhile on the old set); a broken file
+ *	is logged and the old rules stay.
  * DIAGNOSTICS
  *	syslog (facility mail) one line per message and per failure; start-up
  *	errors on stderr. Exit 0 after a clean stop; 64 usage; 71 (EX_OSERR)
@@ -64,7 +67,7 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, hup_flag;
 
 struct worker {
 	pthread_t tid;
@@ -197,8 +200,40 @@ static void *worker_main(void *arg)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
+	if (sig == SIGHUP)
+		hup_flag = 1;
+	else
+		stop_flag = 1;
+}
+
+/* SIGHUP: load the rule files again; on an error keep the old set. */
+static void reload_rules(struct deliver_cfg *cfg)
+{
+	struct bav_rules *rules = NULL, *old;
+	char *error = NULL;
+
+	if (cfg->nrules == 0) {
+		syslog(LOG_INFO, "SIGHUP: built-in rules only, nothing to "
+		       "reload");
+		return;
+	}
+	if (bav_rules_load(cfg->rule_paths, cfg->nrules, !cfg->no_default,
+			   &rules, &error) != BAV_OK) {
+		syslog(LOG_ERR, "SIGHUP: %s; keeping the old rules",
+		       error != NULL ? error : "cannot load rules");
+		fprintf(stderr, "bav lmtpd: SIGHUP: %s; keeping the old "
+			"rules\n", error != NULL ? error : "cannot load rules");
+		free(error);
+		return;
+	}
+	pthread_rwlock_wrlock(cfg->rules_lock);
+	old = cfg->rules;
+	cfg->rules = rules;
+	cfg->opts.rules = rules;
+	pthread_rwlock_unlock(cfg->rules_lock);
+	if (old != NULL)
+		bav_rules_free(&old);
+	syslog(LOG_INFO, "SIGHUP: rules reloaded");
 }
 
 struct lmtpd_args {
@@ -240,7 +275,8 @@ static int parse_args(struct deliver_cfg *cfg, struct lmtp_server *srv,
 	return 0;
 }
 
-static int serve(struct lmtp_server *srv, int lfd, unsigned int nthreads)
+static int serve(struct lmtp_server *srv, struct deliver_cfg *cfg, int lfd,
+		 unsigned int nthreads)
 {
 	struct worker *w = calloc(nthreads, sizeof(*w));
 	struct sigaction sa;
@@ -269,11 +305,15 @@ static int serve(struct lmtp_server *srv, int lfd, unsigned int nthreads)
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
 	sigaction(SIGHUP, &sa, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	while (!stop_flag)
+	while (!stop_flag) {
 		pause();
+		if (hup_flag) {
+			hup_flag = 0;
+			reload_rules(cfg);
+		}
+	}
 	syslog(LOG_INFO, "stopping");
 	shutdown(lfd, SHUT_RDWR);	/* wakes the accept()s */
 	for (i = 0; i < nthreads; i++)
@@ -288,6 +328,7 @@ int cmd_lmtpd(int argc, char **argv)
 	struct lmtp_server srv;
 	struct lmtpd_args a = { NULL, NULL, 8 };
 	struct bav_spool *spool = NULL;
+	pthread_rwlock_t rules_lock = PTHREAD_RWLOCK_INITIALIZER;
 	char *oerr = NULL;
 	int ret, lfd = -1;
 
@@ -329,7 +370,8 @@ int cmd_lmtpd(int argc, char **argv)
 	}
 	syslog(LOG_INFO, "listening on %s, %u threads, spool %s", a.socket,
 	       a.threads, cfg.spool_dir);
-	ret = serve(&srv, lfd, a.threads);
+	cfg.rules_lock = &rules_lock;
+	ret = serve(&srv, &cfg, lfd, a.threads);
 	if (strncmp(a.socket, "unix:", 5) == 0)
 		(void)unlink(a.socket + 5);
 	if (a.pid_file != NULL)

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "bav_spool.h"
 
+#include <pthread.h>
 #include <syslog.h>
 
 #ifndef LOCALSTATEDIR
@@ -34,6 +35,9 @@ struct deliver_cfg {
 	const char *sendmail;		/* forwarding replies; NULL: off */
 	const char *forward;		/* forward address without fwd= */
 	char *verp_secret;		/* signed VERP key; NULL: not checked */
+	/* lmtpd: held for reading around bav_classify(), for writing when
+	   SIGHUP swaps the rules; NULL in one-shot commands */
+	pthread_rwlock_t *rules_lock;
 	unsigned int verp_max_age;	/* days, default 30 */
 	/* option parsing scratch */
 	const char **rule_paths;

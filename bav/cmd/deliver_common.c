@@ -245,8 +245,12 @@ int deliver_message(const struct deliver_cfg *cfg, struct bav_spool *spool,
 	memset(&e, 0, sizeof(e));
 	res->name = "";
 	res->fwd[0] = res->error[0] = '\0';
+	if (cfg->rules_lock != NULL)
+		pthread_rwlock_rdlock(cfg->rules_lock);
 	if (bav_classify(msg, len, &cfg->opts, pool, &v, &cerr) != BAV_OK)
 		v = NULL;
+	if (cfg->rules_lock != NULL)
+		pthread_rwlock_unlock(cfg->rules_lock);
 	verp_identity(cfg, pool, v, rcpts, nrcpts);
 	bav_store_message_key(msg, len, key);
 	e.sender = sender;

@@ -9,7 +9,8 @@
 #	transaction in one write; SIZE= over the limit (552) and a body over
 #	the limit (552 per recipient); HELO, bad sequences and garbage (500/
 #	501/503, 421 after ten); a spool that disappears (451 per
-#	recipient); SIGTERM stops it and removes the socket.
+#	recipient); SIGTERM stops it and removes the socket; SIGHUP loads
+#	changed --rules (a broken file keeps the old rules).
 # DIAGNOSTICS
 #	Exit 0 pass, 1 fail, 77 skip.
 . "${top_srcdir:-.}/t/deliver/common.sh"
@@ -171,6 +172,37 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 start "inet:$port@127.0.0.1"
 python3 "$T/client.py" two "inet:$port@127.0.0.1" "$T/b7.eml" > "$T/out"
 expect "inet: two 250 replies" "2" "$(grep -c '^250 2.0.0' "$T/out")"
+
+kill -TERM "$pid"; wait "$pid"; pid=
+
+# SIGHUP reloads the rule files; a broken one keeps the old rules
+printf '# no rules of our own\n' > "$T/rules"
+printf 'From: a@b.example\nTo: x@loop.test\nSubject: hello world\n\nhello world\n' \
+	> "$T/hw.eml"
+S=$T/spool-hup
+"$BAV" lmtpd -s "unix:$T/hup.sock" -t 2 --spool "$S" --rules "$T/rules" \
+	2>> "$T/lmtpd.err" &
+pid=$!
+i=0
+while [ ! -S "$T/hup.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kind() {	# the kind of the newest entry after one more delivery
+	python3 -c 'import smtplib, sys
+c = smtplib.LMTP(sys.argv[1])
+c.sendmail("a@b.example", ["x@loop.test"], open(sys.argv[2], "rb").read())
+c.quit()' "$T/hup.sock" "$T/hw.eml"
+	sed -n 's/^V	\([a-z]*\).*/\1/p' "$(ls -t "$S"/new/* | head -1)"
+}
+expect "before SIGHUP" "reply" "$(kind)"
+printf '[systemmail]\nhello world\n' > "$T/rules"
+kill -HUP "$pid"; sleep 0.5
+expect "after SIGHUP: new rules" "systemmail" "$(kind)"
+printf '[broken\n' > "$T/rules"
+kill -HUP "$pid"; sleep 0.5
+kill -0 "$pid" 2>/dev/null && ok "broken rules: still running" ||
+	fail "broken rules: lmtpd died"
+expect "broken rules: old rules kept" "systemmail" "$(kind)"
+grep -q "keeping the old rules" "$T/lmtpd.err" && ok "broken rules reported" ||
+	fail "no report of the broken rules"
 
 [ $fails -eq 0 ] || { cat "$T/lmtpd.err"; exit 1; }
 exit 0
