@@ -13,6 +13,7 @@
 #	   "4.*" -> Delayed; everything else is kept (the mail plugin's
 #	   bav_folder_feedback still applies to the implicit keep). The
 #	   mail plugin's keywords must be on the messages Sieve filed.
+#	3. A script's discard is not undone by the plugin.
 #	Exit 0 pass, 1 fail, 77 skip.
 
 top_srcdir=${top_srcdir:-.}
@@ -139,8 +140,18 @@ elif dc_start; then
 else
 	bad "dovecot did not start"
 fi
-want=12
-dc_can_daemon || want=6
+# a Sieve discard stays a discard: the plugin saves only what nobody did
+printf 'require ["vnd.bav"];\nif bav :kind "reply" { discard; stop; }\n' \
+	> "$T/sieve/global.sieve"
+dc_run sievec -c "$T/dovecot.conf" "$T/sieve/global.sieve" > "$T/log/sievec.log" 2>&1 ||
+	bad "sievec discard script: $(cat "$T/log/sievec.log")"
+dc_lda erin@example.test mailer-daemon@example.net "$EX/reply-01.eml" ||
+	bad "dovecot-lda (discard): rc=$?"
+n=$(find "$T/mail/erin@example.test" -type f \( -path '*/new/*' -o -path '*/cur/*' \) | wc -l)
+[ "$n" -eq 0 ] && ok "discard: nothing saved" || bad "discard: $n messages saved"
+
+want=13
+dc_can_daemon || want=7
 entries=$(ls "$T/spool/new" | wc -l)
 [ "$entries" -eq $want ] && ok "$want spool entries" ||
 	bad "spool entries: $entries, want $want"
