@@ -9,6 +9,7 @@
 #define BAV_MILTER_H
 
 #include "bav_addrtable.h"
+#include "bav_daemon.h"	/* logging, start-up (daemon/) */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -80,28 +81,6 @@ void auth_msg_body(struct auth_msg *m, const unsigned char *data, size_t len);
 char *auth_results(struct auth_msg *m, const struct sockaddr *client,
 		   const char *helo, const char *sender);
 void auth_msg_free(struct auth_msg **m);
-
-/* ---- logging (log.c) ---- */
-enum log_level {
-	LOG_L_NONE = 0,
-	LOG_L_FATAL,
-	LOG_L_ERROR,
-	LOG_L_WARNING,
-	LOG_L_NOTICE,
-	LOG_L_INFO,
-	LOG_L_VERBOSE,
-	LOG_L_DEBUG,
-};
-/* Case-insensitive prefix of a level name (as OpenEMM's -L); -1 if none. */
-int log_level_parse(const char *name);
-/* Open syslog (facility mail); also stderr when to_stderr. */
-void log_open(enum log_level level, bool to_stderr);
-bool log_enabled(enum log_level level);
-void log_msg(enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Copy of untrusted text for a log line: control characters become '?',
-   at most size-1 bytes. Returns dst. */
-char *log_sanitize(char *dst, size_t size, const char *src);
 
 /* ---- local client list (netlist.c) ---- */
 /* Parse a list of addresses / CIDR blocks separated by commas or white

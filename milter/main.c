@@ -404,7 +404,9 @@ int main(int argc, char **argv)
 
 	settings.table_path = DEFAULT_TABLE;
 	parse_args(argc, argv, &o);
-	log_open((enum log_level)o.level, !o.daemon && !o.check);
+	/* in the foreground, also on stderr */
+	log_open("bav-milter", (enum log_level)o.level, !o.daemon && !o.check ?
+		 LOG_SINK_SYSLOG_STDERR : LOG_SINK_SYSLOG);
 	bav_set_oom_hook(oom_exit);
 	settings.local = netlist_parse(o.local, errbuf, sizeof(errbuf));
 	if (settings.local == NULL)

@@ -11,6 +11,7 @@
 #define BAV_POLICYD_H
 
 #include "bav_addrtable.h"
+#include "bav_daemon.h"	/* logging, start-up (daemon/) */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -178,25 +179,5 @@ int server_stdio(void);
 struct bav_addrtable *table_current(void);
 /* Reload if forced or the file changed; keep the old one on errors. */
 void table_check(bool force);
-
-/* ---- logging (log.c) ---- */
-enum log_level {
-	LOG_L_NONE = 0,
-	LOG_L_FATAL,
-	LOG_L_ERROR,
-	LOG_L_WARNING,
-	LOG_L_NOTICE,
-	LOG_L_INFO,
-	LOG_L_VERBOSE,
-	LOG_L_DEBUG,
-};
-int log_level_parse(const char *name);
-/* Syslog (facility mail); with to_stderr, plain lines on stderr only
-   ("bav-policyd: text", no pid or time: tests compare them). */
-void log_open(enum log_level level, bool to_stderr);
-bool log_enabled(enum log_level level);
-void log_msg(enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-char *log_sanitize(char *dst, size_t size, const char *src);
 
 #endif

@@ -445,7 +445,8 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	if (!o.stdio)
 		sigprocmask(SIG_BLOCK, &set, NULL);
-	log_open((enum log_level)o.level, o.to_stderr);
+	log_open("bav-policyd", (enum log_level)o.level,
+		 o.to_stderr ? LOG_SINK_STDERR : LOG_SINK_SYSLOG);
 	bav_set_oom_hook(oom_exit);
 	if (o.user != NULL)
 		parse_user(&o);
