@@ -29,6 +29,9 @@
  *	4. saves the message itself, with the keywords, when nothing
  *	   downstream saved it (no Sieve, or no script).
  *
+ *	With bav_enabled = no (e.g. globally, with the userdb turning it
+ *	on for the bounce addresses) the hook only calls the next one.
+ *
  *	Keywords: $BounceHard (a bounce with a hard result), $BounceSoft
  *	(other bounces and delay notices), $AutoReply, $Feedback.
  *
@@ -140,9 +143,15 @@ static int bav_deliver_mail(struct mail_deliver_context *ctx,
 {
 	struct bav_delivery d;
 	const char *orig_default = BAV_DELIVER_DEFAULT_MAILBOX(ctx);
-	const char *error = NULL;
+	const char *error = NULL, *enabled;
 	int ret;
 
+	enabled = BAV_SETTING(ctx->rcpt_user, "bav_enabled");
+	if (enabled != NULL &&
+	    (strcmp(enabled, "no") == 0 || strcmp(enabled, "0") == 0)) {
+		return next_deliver_mail != NULL ?
+			next_deliver_mail(ctx, storage_r) : 0;
+	}
 	if (bav_deliver_classify(ctx, ctx->pool, &d, &error) < 0) {
 		i_error("%s", error);
 		ctx->tempfail_error = p_strdup(ctx->pool,

@@ -6,7 +6,7 @@
 #	dc_setup [EXTRA-PLUGIN-CONFIG]	# config in $T, spool in $T/spool
 #					# (@T@ in it becomes $T; with
 #					# DC_SIEVE_PLUGIN=sieve, Sieve is loaded)
-#	dc_lda USER FROM FILE		# dovecot-lda as the mail uid, no daemon
+#	dc_lda USER FROM FILE [OPT...]	# dovecot-lda as the mail uid, no daemon
 #	dc_start / dc_stop		# master with LMTP on 127.0.0.1:$DC_PORT
 #	dc_can_daemon			# false under ASan
 #	dc_lmtp FROM RCPT[,RCPT] FILE	# one LMTP transaction (python3 smtplib)
@@ -148,11 +148,13 @@ dc_run() {
 	fi
 }
 
-dc_lda() {	# USER FROM FILE
-	home=$T/mail/$1
+dc_lda() {	# USER FROM FILE [DOVECOT-LDA-OPTION...]
+	u=$1 f=$2 m=$3
+	shift 3
+	home=$T/mail/$u
 	mkdir -p "$home" && chown "$DC_UID:$DC_GID" "$home"
-	dc_run $DC_AS env HOME="$home" USER="$1" "$DC_LDA" -c "$T/dovecot.conf" \
-		-f "$2" -a "$1" < "$3"
+	dc_run $DC_AS env HOME="$home" USER="$u" "$DC_LDA" -c "$T/dovecot.conf" \
+		-f "$f" -a "$u" "$@" < "$m"
 }
 
 # the daemon can't run with the ASan runtime preloaded (its chrooted

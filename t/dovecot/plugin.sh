@@ -13,6 +13,7 @@
 #	- one spool entry per delivery with the right kind, readable by
 #	  the spool's group, and that `bav recorder --once` records them
 #	  into a SQLite store (when bav and sqlite3 are there),
+#	- that bav_enabled = no leaves a delivery alone,
 #	- that a spool the mail user can't write fails the delivery
 #	  temporarily (EX_TEMPFAIL 75) instead of losing the verdict.
 #	Exit 0 pass, 1 fail, 77 skip.
@@ -87,6 +88,17 @@ perm=$(stat -c '%a %g' "$(ls -d "$T/spool/new"/* | head -n1)")
 	bad "entry mode/group $perm, want 640 $DC_GID"
 grep -q "^R	alice@example.test$" "$(ls -d "$T/spool/new"/* | head -n1)" &&
 	ok "entry names the recipient" || bad "entry lacks R alice@example.test"
+
+# ---- bav_enabled = no: plain delivery, nothing spooled --------------------
+before=$(ls "$T/spool/new" | wc -l)
+dc_lda frank@example.test mailer-daemon@example.net "$EX/dsn-userunknown.eml" \
+	-o plugin/bav_enabled=no || bad "dovecot-lda (bav_enabled=no): rc=$?"
+after=$(ls "$T/spool/new" | wc -l)
+kws=$(dc_keywords "$T/mail/frank@example.test/Maildir" | cut -f2)
+n=$(dc_keywords "$T/mail/frank@example.test/Maildir" | wc -l)
+[ "$n" -eq 1 ] && [ -z "$kws" ] && [ "$after" -eq "$before" ] &&
+	ok "bav_enabled=no: in INBOX, no keyword, not spooled" ||
+	bad "bav_enabled=no: $n in INBOX, keywords '$kws', spool $before -> $after"
 
 # ---- recorder: the spool goes into the store -----------------------------
 BAV=$top_builddir/bav/bav
