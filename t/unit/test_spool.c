@@ -291,13 +291,13 @@ static void test_dirs(void)
 {
 	struct bav_pool *pool = bav_pool_new(4096);
 	struct bav_spool *spool = NULL;
-	struct bav_spool_entry e;
+	struct bav_spool_entry e, *e2 = NULL;
 	const char *error, **names;
 	char *oerr = NULL, *dir = mkspool(), path[512];
 	unsigned int n, removed = 99, i;
 	int fd;
 
-	test_begin("spool directories, list order, expire");
+	test_begin("spool directories, list order, expire, bad/");
 	/* missing without create */
 	snprintf(path, sizeof(path), "%s/nope", dir);
 	test_assert(bav_spool_open(path, false, &spool, &oerr) == BAV_ETEMP);
@@ -340,6 +340,32 @@ static void test_dirs(void)
 				     &error) == BAV_OK && removed == 3);
 	test_assert(count_dir(dir, "cur") == 0 && count_dir(dir, "new") == 3);
 	test_assert(count_dir(dir, "tmp") == 1);	/* younger than a day */
+	/* the other subdirectories: reject one, list, read and remove it */
+	test_assert(bav_spool_list(spool, pool, 1, &names, &n, &error) ==
+		    BAV_OK && n == 1);
+	if (n == 1) {
+		const char *name = names[0], **bad;
+		struct bav_spool_entry *r = NULL;
+		unsigned int nbad = 0;
+
+		test_assert(bav_spool_reject(spool, name, &error) == BAV_OK);
+		test_assert(bav_spool_list_sub(spool, "bad", pool, 0, &bad,
+					       &nbad, &error) == BAV_OK &&
+			    nbad == 1 && strcmp(bad[0], name) == 0);
+		test_assert(bav_spool_read_sub(spool, "bad", name, pool, &r,
+					       &error) == BAV_OK && r != NULL &&
+			    strcmp(r->error, "test") == 0 && r->msg_len == 1);
+		test_assert(bav_spool_read(spool, name, pool, &r, &error) ==
+			    BAV_ETEMP);	/* not in new/ any more */
+		test_assert(bav_spool_remove(spool, "bad", name, &error) ==
+			    BAV_OK && count_dir(dir, "bad") == 0);
+		test_assert(bav_spool_remove(spool, "bad", name, &error) ==
+			    BAV_OK);	/* gone already: fine */
+	}
+	test_assert(bav_spool_list_sub(spool, "tmp", pool, 0, &names, &n,
+				       &error) == BAV_EDATA);
+	test_assert(bav_spool_read_sub(spool, "../new", "x", pool, &e2,
+				       &error) == BAV_EDATA);
 	bav_spool_close(&spool);
 	/* a read-only spool can't be written */
 	if (geteuid() != 0) {
