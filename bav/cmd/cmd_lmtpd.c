@@ -15,7 +15,8 @@
  *	Listens on the socket (milter conventions: unix:/path, mode 0666,
  *	a stale socket is replaced; inet:PORT@HOST, HOST defaults to
  *	127.0.0.1) and serves LMTP (RFC 2033, see lmtp_session.c) with a
- *	fixed set of THREADS worker threads (default 8), each accepting one
+ *	fixed set of THREADS worker threads (default 20, Postfix's default
+ *	destination concurrency), each accepting one
  *	connection at a time: no process per message. Every accepted message
  *	is classified and spooled exactly like bav deliver does, fsync'ed
  *	before the per-recipient 250 replies; bav recorder moves it into the
@@ -326,7 +327,7 @@ int cmd_lmtpd(int argc, char **argv)
 {
 	struct deliver_cfg cfg;
 	struct lmtp_server srv;
-	struct lmtpd_args a = { NULL, NULL, 8 };
+	struct lmtpd_args a = { NULL, NULL, 20 };
 	struct bav_spool *spool = NULL;
 	pthread_rwlock_t rules_lock = PTHREAD_RWLOCK_INITIALIZER;
 	char *oerr = NULL;
