@@ -671,10 +671,13 @@ int bav_mime_parse_headers(struct bav_pool *pool,
 
 const char *bav_part_header(const struct bav_part *part, const char *name)
 {
+	/* the first byte, case folded, rules out most names cheaply */
+	unsigned char first = (unsigned char)name[0] | 0x20;
 	unsigned int i;
 
 	for (i = 0; i < part->header_count; i++)
-		if (strcasecmp(part->headers[i].name, name) == 0)
+		if (((unsigned char)part->headers[i].name[0] | 0x20) == first &&
+		    strcasecmp(part->headers[i].name, name) == 0)
 			return part->headers[i].value;
 	return NULL;
 }
