@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bav_daemon.h - what bav-milter and bav-policyd share (the noinst
- * library libbav_daemon.la, daemon/): logging (log.c). Not part of
+ * library libbav_daemon.la, daemon/): logging (log.c) and start-up
+ * (daemon.c). Not part of
  * libbav: these helpers print, exit and keep process-wide settings,
  * which only a daemon's main() may do. See bav-milter(8), bav-policyd(8).
  */
@@ -10,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* ---- logging (log.c) ---- */
 enum log_level {
@@ -37,5 +39,35 @@ void log_msg(enum log_level level, const char *fmt, ...)
 /* Copy of untrusted text for a log line: control characters become '?',
    at most size-1 bytes. Returns dst. */
 char *log_sanitize(char *dst, size_t size, const char *src);
+
+/* ---- start-up (daemon.c); main() only, before threads ---- */
+struct daemon_user {
+	const char *spec;	/* "user[:group]" as given to -u */
+	uid_t uid;
+	gid_t gid;
+	bool set;		/* false: no -u, stay who we are */
+};
+/* name: prefix of stderr messages; die_logs: daemon_die() also logs
+   at FATAL. Installs daemon_oom_exit() as libbav's OOM hook. */
+void daemon_init(const char *name, bool die_logs);
+/* "name: message" on stderr (and the log), then exit(1). */
+void daemon_die(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+/* Log FATAL "out of memory (N bytes)", _exit(75). */
+void daemon_oom_exit(size_t size) __attribute__((noreturn));
+/* Decimal number 0..max, else dies with "bad WHAT 'S'". */
+unsigned long daemon_number(const char *s, unsigned long max,
+			    const char *what);
+/* Resolve "user[:group]" into u (keeps spec); dies if unknown. */
+void daemon_user_parse(struct daemon_user *u, const char *spec);
+/* File of "unix:/p", "local:/p" or "/p" (points into spec); NULL: inet. */
+const char *daemon_socket_path(const char *spec);
+/* Fork (parent exits 0), setsid, chdir /, stdio on /dev/null. */
+void daemon_detach(void);
+void daemon_pidfile_write(const char *path);
+/* setgroups/setgid/setuid to u; nothing when !u->set. */
+void daemon_user_switch(const struct daemon_user *u);
+/* Block SIGHUP, SIGTERM, SIGINT here and in threads started later. */
+void daemon_signals_block(void);
 
 #endif

@@ -36,13 +36,10 @@
 #include "bav_milter.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <libmilter/mfapi.h>
-#include <pwd.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,12 +96,6 @@ int sigwait(const sigset_t *set, int *sig)
 	return 0;
 }
 
-static void oom_exit(size_t size)
-{
-	log_msg(LOG_L_FATAL, "out of memory (%zu bytes)", size);
-	_exit(75);
-}
-
 static void usage(void)
 {
 	fprintf(stderr,
@@ -118,68 +109,16 @@ static void usage(void)
 	exit(1);
 }
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
-						      noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	char msg[1024];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "bav-milter: %s\n", msg);
-	log_msg(LOG_L_FATAL, "%s", msg);
-	exit(1);
-}
-
 struct opts {
-	const char *socket, *user, *pidfile, *local, *rules;
+	const char *socket, *pidfile, *local, *rules;
 	const char *spf_zone, *dkim_keys;
 	int level;
 	mode_t sock_mode;
 	bool daemon, check;
-	uid_t uid;
-	gid_t gid;
+	const char *user_spec;		/* -u */
+	struct daemon_user user;
 	const char *sock_group;		/* -G */
-	bool have_user;
 };
-
-static unsigned long number(const char *s, unsigned long max, const char *what)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v > max)
-		die("bad %s '%s'", what, s);
-	return v;
-}
-
-static void parse_user(struct opts *o)
-{
-	char name[256], *colon;
-	const struct passwd *pw;
-
-	snprintf(name, sizeof(name), "%s", o->user);
-	colon = strchr(name, ':');
-	if (colon != NULL)
-		*colon++ = '\0';
-	pw = getpwnam(name);
-	if (pw == NULL)
-		die("unknown user '%s'", name);
-	o->uid = pw->pw_uid;
-	o->gid = pw->pw_gid;
-	if (colon != NULL) {
-		const struct group *gr = getgrnam(colon);
-
-		if (gr == NULL)
-			die("unknown group '%s'", colon);
-		o->gid = gr->gr_gid;
-	}
-	o->have_user = true;
-}
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
@@ -198,9 +137,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'T':
 			settings.dns_timeout =
-				(unsigned int)number(optarg, 60, "-T seconds");
+				(unsigned int)daemon_number(optarg, 60, "-T seconds");
 			if (settings.dns_timeout == 0)
-				die("-T must be at least 1");
+				daemon_die("-T must be at least 1");
 			break;
 		case 'V':
 			settings.dkim = true;
@@ -209,7 +148,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->spf_zone = optarg;
 			break;
 		case 'B':
-			settings.classify_max = number(optarg, 64UL << 20,
+			settings.classify_max = daemon_number(optarg, 64UL << 20,
 						       "-B bytes");
 			break;
 		case 'c':
@@ -237,7 +176,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'L':
 			o->level = log_level_parse(optarg);
 			if (o->level < 0)
-				die("invalid log level '%s'", optarg);
+				daemon_die("invalid log level '%s'", optarg);
 			break;
 		case 'l':
 			o->local = optarg;
@@ -247,7 +186,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			unsigned long m = strtoul(optarg, &end, 8);
 
 			if (*optarg == '\0' || *end != '\0' || m > 0777)
-				die("bad socket mode '%s' (octal)", optarg);
+				daemon_die("bad socket mode '%s' (octal)", optarg);
 			o->sock_mode = (mode_t)m;
 			break;
 		}
@@ -259,7 +198,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			else if (strcmp(optarg, "log-only") == 0)
 				settings.mode = MODE_LOGONLY;
 			else
-				die("bad mode '%s' (enforce, soft, log-only)",
+				daemon_die("bad mode '%s' (enforce, soft, log-only)",
 				    optarg);
 			break;
 		case 'n':
@@ -270,7 +209,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'r':
 			settings.reload_interval =
-				(unsigned int)number(optarg, 86400, "-r seconds");
+				(unsigned int)daemon_number(optarg, 86400, "-r seconds");
 			break;
 		case 's':
 			o->socket = optarg;
@@ -278,11 +217,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 't':
 			if (strlen(optarg) != 3 || optarg[0] != '4' ||
 			    strspn(optarg, "0123456789") != 3)
-				die("bad tempfail code '%s' (4xx)", optarg);
+				daemon_die("bad tempfail code '%s' (4xx)", optarg);
 			settings.tempfail_code = optarg;
 			break;
 		case 'u':
-			o->user = optarg;
+			o->user_spec = optarg;
 			break;
 		default:
 			usage();
@@ -292,51 +231,39 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		usage();
 }
 
-/* The file name of a unix socket spec, or NULL for inet sockets. */
-static const char *socket_file(const char *spec)
-{
-	if (strncmp(spec, "unix:", 5) == 0)
-		return spec + 5;
-	if (strncmp(spec, "local:", 6) == 0)
-		return spec + 6;
-	if (spec[0] == '/')
-		return spec;
-	return NULL;
-}
-
 /* Group of the unix socket: -G, else the -u group, else unchanged. */
 static gid_t socket_gid(const struct opts *o)
 {
 	const struct group *gr;
 
 	if (o->sock_group == NULL)
-		return o->have_user ? o->gid : (gid_t)-1;
+		return o->user.set ? o->user.gid : (gid_t)-1;
 	gr = getgrnam(o->sock_group);
 	if (gr == NULL)
-		die("unknown group '%s'", o->sock_group);
+		daemon_die("unknown group '%s'", o->sock_group);
 	return gr->gr_gid;
 }
 
 static void open_socket(const struct opts *o)
 {
-	const char *path = socket_file(o->socket);
+	const char *path = daemon_socket_path(o->socket);
 	mode_t old = umask(0177);
 
 	if (smfi_setconn((char *)o->socket) == MI_FAILURE)
-		die("bad socket '%s'", o->socket);
+		daemon_die("bad socket '%s'", o->socket);
 	if (smfi_register(bav_milter_desc) == MI_FAILURE)
-		die("smfi_register failed");
+		daemon_die("smfi_register failed");
 	if (smfi_opensocket(true) == MI_FAILURE)
-		die("cannot open socket '%s'", o->socket);
+		daemon_die("cannot open socket '%s'", o->socket);
 	umask(old);
 	if (path == NULL)
 		return;
-	if ((o->have_user || o->sock_group != NULL) &&
-	    chown(path, o->have_user ? o->uid : (uid_t)-1,
+	if ((o->user.set || o->sock_group != NULL) &&
+	    chown(path, o->user.set ? o->user.uid : (uid_t)-1,
 		  socket_gid(o)) < 0)
-		die("chown %s: %s", path, strerror(errno));
+		daemon_die("chown %s: %s", path, strerror(errno));
 	if (chmod(path, o->sock_mode) < 0)
-		die("chmod %s: %s", path, strerror(errno));
+		daemon_die("chmod %s: %s", path, strerror(errno));
 }
 
 /* path made absolute against the current directory (malloc'ed, kept for
@@ -349,49 +276,9 @@ static const char *absolute(const char *path)
 	if (path[0] == '/')
 		return path;
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		die("getcwd: %s", strerror(errno));
+		daemon_die("getcwd: %s", strerror(errno));
 	bav_buf_printf(&b, "%s/%s", cwd, path);
 	return bav_buf_steal(&b);
-}
-
-static void daemonize(void)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (pid > 0)
-		_exit(0);
-	setsid();
-	if (chdir("/") < 0)
-		die("chdir /: %s", strerror(errno));
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-}
-
-static void write_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 ||
-	    fclose(f) != 0)
-		die("pid file %s: %s", path, strerror(errno));
-}
-
-static void drop_privileges(const struct opts *o)
-{
-	if (!o->have_user)
-		return;
-	if (setgroups(1, &o->gid) < 0 || setgid(o->gid) < 0 ||
-	    setuid(o->uid) < 0)
-		die("cannot switch to %s: %s", o->user, strerror(errno));
 }
 
 int main(int argc, char **argv)
@@ -399,20 +286,19 @@ int main(int argc, char **argv)
 	struct opts o = { .socket = DEFAULT_SOCKET, .local = DEFAULT_LOCAL,
 			  .level = LOG_L_WARNING, .sock_mode = 0660 };
 	char errbuf[256], *error = NULL;
-	sigset_t set;
 	int ret;
 
+	daemon_init("bav-milter", true);
 	settings.table_path = DEFAULT_TABLE;
 	parse_args(argc, argv, &o);
 	/* in the foreground, also on stderr */
 	log_open("bav-milter", (enum log_level)o.level, !o.daemon && !o.check ?
 		 LOG_SINK_SYSLOG_STDERR : LOG_SINK_SYSLOG);
-	bav_set_oom_hook(oom_exit);
 	settings.local = netlist_parse(o.local, errbuf, sizeof(errbuf));
 	if (settings.local == NULL)
-		die("-l: %s", errbuf);
-	if (o.user != NULL)
-		parse_user(&o);
+		daemon_die("-l: %s", errbuf);
+	if (o.user_spec != NULL)
+		daemon_user_parse(&o.user, o.user_spec);
 	if (o.sock_group != NULL)
 		(void)socket_gid(&o);	/* dies on an unknown group */
 	/* -d changes to /: reloads and the pid file need absolute paths */
@@ -420,16 +306,16 @@ int main(int argc, char **argv)
 	if (o.pidfile != NULL)
 		o.pidfile = absolute(o.pidfile);
 	if (table_init(settings.table_path, &error) < 0)
-		die("%s", error);
+		daemon_die("%s", error);
 	if (settings.classify && classify_init(o.rules, &error) < 0)
-		die("%s", error);
+		daemon_die("%s", error);
 	if (settings.spf || settings.dkim) {
 		static char host[256];
 		char res[64];
 
 		if (settings.authserv_id == NULL) {
 			if (gethostname(host, sizeof(host) - 1) < 0)
-				die("gethostname: %s", strerror(errno));
+				daemon_die("gethostname: %s", strerror(errno));
 			settings.authserv_id = host;
 		}
 		/* read by every resolver the threads initialise later */
@@ -437,7 +323,7 @@ int main(int argc, char **argv)
 			 settings.dns_timeout);
 		setenv("RES_OPTIONS", res, 1);
 		if (auth_init(o.spf_zone, o.dkim_keys, &error) < 0)
-			die("%s", error);
+			daemon_die("%s", error);
 	}
 	if (o.check) {
 		struct bav_addrtable *t = table_get();
@@ -453,17 +339,13 @@ int main(int argc, char **argv)
 	}
 	open_socket(&o);
 	if (o.daemon)
-		daemonize();
+		daemon_detach();
 	if (o.pidfile != NULL)
-		write_pidfile(o.pidfile);
-	drop_privileges(&o);
+		daemon_pidfile_write(o.pidfile);
+	daemon_user_switch(&o.user);
 
 	/* every thread inherits this mask; see SIGNALS */
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	daemon_signals_block();
 	/* libmilter starts one thread per SMTP connection; with the default
 	   8 MiB stacks glibc's stack cache holds only a few, and every other
 	   thread start/exit costs an mmap/munmap pair with TLB shootdowns
@@ -478,7 +360,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (table_thread_start() < 0)
-		die("cannot start the reloader thread");
+		daemon_die("cannot start the reloader thread");
 	{
 		struct bav_addrtable *t = table_get();
 
@@ -491,8 +373,8 @@ int main(int argc, char **argv)
 	}
 	ret = smfi_main();
 	table_thread_stop();
-	if (socket_file(o.socket) != NULL)
-		unlink(socket_file(o.socket));
+	if (daemon_socket_path(o.socket) != NULL)
+		unlink(daemon_socket_path(o.socket));
 	if (o.pidfile != NULL)
 		unlink(o.pidfile);
 	log_msg(LOG_L_NOTICE, "stopped");

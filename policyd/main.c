@@ -41,12 +41,7 @@
 #include "bav_policyd.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
 #include <stddef.h>
-#include <pwd.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,26 +76,6 @@ struct policy_settings settings = {
 };
 
 static struct bav_addrtable *current;
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2),
-						      noreturn));
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	char msg[1024];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "bav-policyd: %s\n", msg);
-	exit(1);
-}
-
-static void oom_exit(size_t size)
-{
-	log_msg(LOG_L_FATAL, "out of memory (%zu bytes)", size);
-	_exit(75);
-}
 
 static void usage(void)
 {
@@ -215,7 +190,7 @@ static void set_param(const char *arg)
 	unsigned long v;
 
 	if (eq == NULL)
-		die("-o %s: expected name=value", arg);
+		daemon_die("-o %s: expected name=value", arg);
 	value = eq + 1;
 	value += strspn(value, " \t");
 	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++)
@@ -223,10 +198,10 @@ static void set_param(const char *arg)
 		    strncmp(params[i].name, arg, nlen) == 0)
 			break;
 	if (i == sizeof(params) / sizeof(params[0]))
-		die("-o: unknown parameter '%.*s'", (int)nlen, arg);
+		daemon_die("-o: unknown parameter '%.*s'", (int)nlen, arg);
 	if (params[i].type == P_ACTION) {
 		if (!action_ok(value))
-			die("-o %s: not a Postfix access(5) action: '%s'",
+			daemon_die("-o %s: not a Postfix access(5) action: '%s'",
 			    params[i].name, value);
 		*(const char **)((char *)&settings + params[i].off) = value;
 		return;
@@ -235,7 +210,7 @@ static void set_param(const char *arg)
 	v = strtoul(value, &end, 10);
 	if (*value == '\0' || *end != '\0' || errno != 0 ||
 	    v < params[i].min || v > params[i].max)
-		die("-o %s: '%s' is not a number from %lu to %lu",
+		daemon_die("-o %s: '%s' is not a number from %lu to %lu",
 		    params[i].name, value, params[i].min, params[i].max);
 	if (params[i].type == P_SIZE)
 		*(size_t *)((char *)&settings + params[i].off) = v;
@@ -249,50 +224,12 @@ static void set_param(const char *arg)
 struct opts {
 	const char *sockets[MAX_LISTENERS];
 	size_t nsockets;
-	const char *user, *pidfile;
+	const char *user_spec, *pidfile;
 	int level;
 	unsigned int sock_mode;
 	bool daemon, check, to_stderr, stdio;
-	uid_t uid;
-	gid_t gid;
-	bool have_user;
+	struct daemon_user user;	/* -u */
 };
-
-static unsigned long number(const char *s, unsigned long max, const char *what)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v > max)
-		die("bad %s '%s'", what, s);
-	return v;
-}
-
-static void parse_user(struct opts *o)
-{
-	char name[256], *colon;
-	const struct passwd *pw;
-
-	snprintf(name, sizeof(name), "%s", o->user);
-	colon = strchr(name, ':');
-	if (colon != NULL)
-		*colon++ = '\0';
-	pw = getpwnam(name);
-	if (pw == NULL)
-		die("unknown user '%s'", name);
-	o->uid = pw->pw_uid;
-	o->gid = pw->pw_gid;
-	if (colon != NULL) {
-		const struct group *gr = getgrnam(colon);
-
-		if (gr == NULL)
-			die("unknown group '%s'", colon);
-		o->gid = gr->gr_gid;
-	}
-	o->have_user = true;
-}
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
@@ -317,12 +254,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'I':
 			settings.refresh_interval =
-				(unsigned int)number(optarg, 86400, "-I seconds");
+				(unsigned int)daemon_number(optarg, 86400, "-I seconds");
 			break;
 		case 'L':
 			o->level = log_level_parse(optarg);
 			if (o->level < 0)
-				die("invalid log level '%s'", optarg);
+				daemon_die("invalid log level '%s'", optarg);
 			break;
 		case 'M':
 			o->sock_mode = (unsigned int)strtoul(optarg, NULL, 8);
@@ -333,7 +270,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			else if (strcmp(optarg, "log-only") == 0)
 				settings.mode = MODE_LOGONLY;
 			else
-				die("bad mode '%s' (enforce, log-only)", optarg);
+				daemon_die("bad mode '%s' (enforce, log-only)", optarg);
 			break;
 		case 'n':
 			o->check = true;
@@ -346,7 +283,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'r':
 			settings.reload_interval =
-				(unsigned int)number(optarg, 86400, "-r seconds");
+				(unsigned int)daemon_number(optarg, 86400, "-r seconds");
 			break;
 		case 'S':
 			settings.store_uri = optarg;
@@ -358,11 +295,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				break;
 			}
 			if (o->nsockets == MAX_LISTENERS)
-				die("at most %d listeners", MAX_LISTENERS);
+				daemon_die("at most %d listeners", MAX_LISTENERS);
 			o->sockets[o->nsockets++] = optarg;
 			break;
 		case 'u':
-			o->user = optarg;
+			o->user_spec = optarg;
 			break;
 		case 'Z':
 			settings.spf_zone = optarg;
@@ -374,58 +311,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	if (optind != argc)
 		usage();
 	if (o->stdio && o->nsockets > 0)
-		die("-s stdio cannot be combined with listeners");
+		daemon_die("-s stdio cannot be combined with listeners");
 	if (o->nsockets == 0 && !o->stdio)
 		o->sockets[o->nsockets++] = DEFAULT_SOCKET;
-}
-
-static void daemonize(void)
-{
-	pid_t pid = fork();
-	int fd;
-
-	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (pid > 0)
-		_exit(0);
-	setsid();
-	if (chdir("/") < 0)
-		die("chdir /: %s", strerror(errno));
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
-}
-
-static void write_pidfile(const char *path)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 ||
-	    fclose(f) != 0)
-		die("pid file %s: %s", path, strerror(errno));
-}
-
-static void drop_privileges(const struct opts *o)
-{
-	if (!o->have_user)
-		return;
-	if (setgroups(1, &o->gid) < 0 || setgid(o->gid) < 0 ||
-	    setuid(o->uid) < 0)
-		die("cannot switch to %s: %s", o->user, strerror(errno));
-}
-
-static const char *unix_path(const char *spec)
-{
-	if (strncmp(spec, "unix:", 5) == 0)
-		return spec + 5;
-	if (strncmp(spec, "local:", 6) == 0)
-		return spec + 6;
-	return spec[0] == '/' ? spec : NULL;
 }
 
 int main(int argc, char **argv)
@@ -433,30 +321,25 @@ int main(int argc, char **argv)
 	struct opts o = { .level = LOG_L_WARNING, .sock_mode = 0666 };
 	int fds[MAX_LISTENERS], ret;
 	char errbuf[512], *error = NULL;
-	sigset_t set;
 	size_t i;
 
+	daemon_init("bav-policyd", false);
 	parse_args(argc, argv, &o);
 	/* the event loop reads these from a signalfd; block them before a
 	   socket exists, so nobody can signal a half-started daemon */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
 	if (!o.stdio)
-		sigprocmask(SIG_BLOCK, &set, NULL);
+		daemon_signals_block();
 	log_open("bav-policyd", (enum log_level)o.level,
 		 o.to_stderr ? LOG_SINK_STDERR : LOG_SINK_SYSLOG);
-	bav_set_oom_hook(oom_exit);
-	if (o.user != NULL)
-		parse_user(&o);
+	if (o.user_spec != NULL)
+		daemon_user_parse(&o.user, o.user_spec);
 	if (settings.table_path != NULL &&
 	    bav_addrtable_load(settings.table_path, &current, &error) != BAV_OK)
-		die("%s", error);
+		daemon_die("%s", error);
 	if (o.check) {
 		if (settings.spf && spf_init(settings.spf_zone, false,
 					     &error) < 0)
-			die("%s", error);
+			daemon_die("%s", error);
 		spf_deinit();
 		printf("bav-policyd: table %s (%zu entries), store %s, "
 		       "snapshot %s, mode %s: ok\n",
@@ -469,27 +352,27 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (o.stdio) {
-		drop_privileges(&o);
+		daemon_user_switch(&o.user);
 		ret = server_stdio();
 		bav_addrtable_unref(&current);
 		return ret;
 	}
 	for (i = 0; i < o.nsockets; i++) {
-		const char *path = unix_path(o.sockets[i]);
+		const char *path = daemon_socket_path(o.sockets[i]);
 
 		fds[i] = server_listen(o.sockets[i], o.sock_mode, errbuf,
 				       sizeof(errbuf));
 		if (fds[i] < 0)
-			die("%s", errbuf);
-		if (path != NULL && o.have_user &&
-		    chown(path, o.uid, o.gid) < 0)
-			die("chown %s: %s", path, strerror(errno));
+			daemon_die("%s", errbuf);
+		if (path != NULL && o.user.set &&
+		    chown(path, o.user.uid, o.user.gid) < 0)
+			daemon_die("chown %s: %s", path, strerror(errno));
 	}
 	if (o.daemon)
-		daemonize();
+		daemon_detach();
 	if (o.pidfile != NULL)
-		write_pidfile(o.pidfile);
-	drop_privileges(&o);
+		daemon_pidfile_write(o.pidfile);
+	daemon_user_switch(&o.user);
 	log_msg(LOG_L_NOTICE, "started: %s%s, table %s (%zu entries), "
 		"store %s, snapshot file %s, mode %s", o.sockets[0],
 		o.nsockets > 1 ? " and more" : "",
@@ -500,7 +383,7 @@ int main(int argc, char **argv)
 		settings.mode == MODE_LOGONLY ? "log-only" : "enforce");
 	ret = server_run(fds, o.nsockets);
 	for (i = 0; i < o.nsockets; i++) {
-		const char *path = unix_path(o.sockets[i]);
+		const char *path = daemon_socket_path(o.sockets[i]);
 
 		close(fds[i]);
 		if (path != NULL)
