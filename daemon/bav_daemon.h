@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bav_daemon.h - what bav-milter and bav-policyd share (the noinst
- * library libbav_daemon.la, daemon/): logging (log.c) and start-up
- * (daemon.c). Not part of
+ * library libbav_daemon.la, daemon/): logging (log.c), start-up
+ * (daemon.c) and the libspf2 set-up (spf.c, built with libspf2 only).
+ * Not part of
  * libbav: these helpers print, exit and keep process-wide settings,
  * which only a daemon's main() may do. See bav-milter(8), bav-policyd(8).
  */
@@ -69,5 +70,19 @@ void daemon_pidfile_write(const char *path);
 void daemon_user_switch(const struct daemon_user *u);
 /* Block SIGHUP, SIGTERM, SIGINT here and in threads started later. */
 void daemon_signals_block(void);
+
+/* ---- SPF (spf.c; defined only when configure found libspf2) ---- */
+struct SPF_server_struct;	/* SPF_server_t */
+struct SPF_dns_server_struct;	/* SPF_dns_server_t */
+struct daemon_spf {
+	struct SPF_server_struct *server;
+	struct SPF_dns_server_struct *zone;	/* stub zone, or NULL */
+};
+/* The SPF server on DNS (zone_path NULL) or on a stub zone file ("NAME
+   TXT|A|AAAA|MX|PTR DATA" lines); -1 and a malloc'ed *error_r. */
+int daemon_spf_init(struct daemon_spf *spf, const char *zone_path,
+		    char **error_r);
+/* Free both (half-made or zeroed is fine) and zero them. */
+void daemon_spf_deinit(struct daemon_spf *spf);
 
 #endif

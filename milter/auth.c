@@ -36,7 +36,8 @@
  *	PTR; everything else does not exist) and -D FILE gives DKIM keys in
  *	libopendkim's query-file format ("sel._domainkey.domain record").
  * DIAGNOSTICS
- *	auth_init() returns -1 and a malloc'ed error (file:line for -Z).
+ *	auth_init() returns -1 and a malloc'ed error (file:line for -Z,
+ *	see daemon/spf.c).
  *	DNS trouble shows in the results (temperror), never as a failure of
  *	the milter.
  * SEE ALSO
@@ -53,11 +54,8 @@
 #include <string.h>
 
 #ifdef HAVE_SPF2
-#include <arpa/nameser.h>
 #include <spf2/spf.h>
-#include <spf2/spf_dns_zone.h>
-static SPF_server_t *spf_server;
-static SPF_dns_server_t *spf_zone_dns;	/* -Z; the server does not own it */
+static struct daemon_spf spf;	/* server and -Z zone (daemon/spf.c) */
 #endif
 #ifdef HAVE_OPENDKIM
 #include <dkim.h>
@@ -72,77 +70,12 @@ struct auth_msg {
 	struct bav_buf hdr;	/* scratch for one header field */
 };
 
-/* "path:line: why" (malloc'ed) */
-static char *error_text(const char *path, unsigned int line, const char *why)
-{
-	struct bav_buf e = { 0 };
-
-	bav_buf_printf(&e, "%s:%u: %s", path, line, why);
-	return bav_buf_steal(&e);
-}
-
-#ifdef HAVE_SPF2
-static int spf_zone_load(SPF_dns_server_t *zone, const char *path,
-			 char **error_r)
-{
-	static const struct { const char *name; ns_type type; } types[] = {
-		{ "TXT", ns_t_txt }, { "A", ns_t_a }, { "AAAA", ns_t_aaaa },
-		{ "MX", ns_t_mx }, { "PTR", ns_t_ptr },
-	};
-	FILE *f = fopen(path, "r");
-	char line[4096];
-	unsigned int lineno = 0;
-
-	if (f == NULL) {
-		*error_r = error_text(path, 0, "cannot open");
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *name, *type, *data, *save = NULL;
-		size_t i;
-
-		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
-		name = strtok_r(line, " \t", &save);
-		if (name == NULL || name[0] == '#')
-			continue;
-		type = strtok_r(NULL, " \t", &save);
-		data = type != NULL ? save + strspn(save, " \t") : NULL;
-		for (i = 0; type != NULL && i < sizeof(types) / sizeof(types[0]); i++)
-			if (strcasecmp(type, types[i].name) == 0)
-				break;
-		if (type == NULL || data == NULL || *data == '\0' ||
-		    i == sizeof(types) / sizeof(types[0]) ||
-		    SPF_dns_zone_add_str(zone, name, types[i].type,
-					 NETDB_SUCCESS, data) != SPF_E_SUCCESS) {
-			*error_r = error_text(path, lineno,
-					      "expected NAME TXT|A|AAAA|MX|PTR DATA");
-			fclose(f);
-			return -1;
-		}
-	}
-	fclose(f);
-	return 0;
-}
-#endif
-
 int auth_init(const char *spf_zone, const char *dkim_keys, char **error_r)
 {
 	if (settings.spf) {
 #ifdef HAVE_SPF2
-		if (spf_zone != NULL) {
-			spf_zone_dns = SPF_dns_zone_new(NULL, "stub", 0);
-			if (spf_zone_dns == NULL ||
-			    spf_zone_load(spf_zone_dns, spf_zone, error_r) < 0)
-				return -1;
-			spf_server = SPF_server_new_dns(spf_zone_dns, 0);
-		} else {
-			spf_server = SPF_server_new(SPF_DNS_CACHE, 0);
-		}
-		if (spf_server == NULL) {
-			*error_r = bav_xstrdup("libspf2: cannot create a server");
+		if (daemon_spf_init(&spf, spf_zone, error_r) < 0)
 			return -1;
-		}
 #else
 		*error_r = bav_xstrdup("-S: built without libspf2");
 		return -1;
@@ -183,12 +116,7 @@ int auth_init(const char *spf_zone, const char *dkim_keys, char **error_r)
 void auth_deinit(void)
 {
 #ifdef HAVE_SPF2
-	if (spf_server != NULL)
-		SPF_server_free(spf_server);
-	spf_server = NULL;
-	if (spf_zone_dns != NULL)
-		SPF_dns_free(spf_zone_dns);
-	spf_zone_dns = NULL;
+	daemon_spf_deinit(&spf);
 #endif
 #ifdef HAVE_OPENDKIM
 	if (dkim_lib != NULL)
@@ -292,7 +220,7 @@ static void put_pvalue(struct bav_buf *b, const char *s)
 static void spf_result(struct bav_buf *out, const struct sockaddr *client,
 		       const char *helo, const char *sender)
 {
-	SPF_request_t *req = SPF_request_new(spf_server);
+	SPF_request_t *req = SPF_request_new(spf.server);
 	SPF_response_t *resp = NULL;
 	char from[512];
 	const char *result = "temperror";
@@ -398,7 +326,7 @@ char *auth_results(struct auth_msg *m, const struct sockaddr *client,
 
 	put_pvalue(&out, settings.authserv_id);
 #ifdef HAVE_SPF2
-	if (spf_server != NULL)
+	if (spf.server != NULL)
 		spf_result(&out, client, helo, sender);
 #else
 	(void)client;

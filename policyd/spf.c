@@ -32,7 +32,7 @@
  *	"#" comments); every other name does not exist.
  * DIAGNOSTICS
  *	spf_init() returns -1 and a malloc'ed error (file:line for the
- *	zone). DNS trouble gives a temperror header, never a failure.
+ *	zone, see daemon/spf.c). DNS trouble gives a temperror header, never a failure.
  *	Without libspf2 (configure), spf_init() fails with a message.
  * SEE ALSO
  *	RFC 7208
@@ -48,76 +48,18 @@
 
 #ifdef HAVE_SPF2
 #include <arpa/inet.h>
-#include <arpa/nameser.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <spf2/spf.h>
-#include <spf2/spf_dns_zone.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-static SPF_server_t *server;
-static SPF_dns_server_t *zone_dns;	/* the server does not own it */
-
-static char *error_at(const char *path, unsigned int line, const char *why)
-{
-	char *s;
-
-	if (asprintf(&s, "%s:%u: %s", path, line, why) < 0)
-		s = NULL;
-	return s;
-}
-
-static int zone_load(const char *path, char **error_r)
-{
-	static const struct { const char *name; ns_type type; } types[] = {
-		{ "TXT", ns_t_txt }, { "A", ns_t_a }, { "AAAA", ns_t_aaaa },
-		{ "MX", ns_t_mx }, { "PTR", ns_t_ptr },
-	};
-	FILE *f = fopen(path, "r");
-	char line[4096];
-	unsigned int n = 0;
-
-	if (f == NULL) {
-		*error_r = error_at(path, 0, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *name, *type, *data;
-		size_t i, k;
-
-		n++;
-		line[strcspn(line, "\r\n")] = '\0';
-		name = line + strspn(line, " \t");
-		if (*name == '\0' || *name == '#')
-			continue;
-		k = strcspn(name, " \t");
-		type = name + k + strspn(name + k, " \t");
-		name[k] = '\0';
-		k = strcspn(type, " \t");
-		data = type + k + strspn(type + k, " \t");
-		type[k] = '\0';
-		for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-			if (strcasecmp(type, types[i].name) == 0)
-				break;
-		if (*data == '\0' || i == sizeof(types) / sizeof(types[0]) ||
-		    SPF_dns_zone_add_str(zone_dns, name, types[i].type,
-					 NETDB_SUCCESS, data) != SPF_E_SUCCESS) {
-			*error_r = error_at(path, n, "expected NAME "
-					    "TXT|A|AAAA|MX|PTR DATA");
-			fclose(f);
-			return -1;
-		}
-	}
-	fclose(f);
-	return 0;
-}
+static struct daemon_spf spf;	/* server and -Z zone (daemon/spf.c) */
 
 void spf_check(const char *ip, const char *helo, const char *sender,
 	       char *out, size_t len)
 {
-	SPF_request_t *req = SPF_request_new(server);
+	SPF_request_t *req = SPF_request_new(spf.server);
 	SPF_response_t *resp = NULL;
 	struct in_addr a4;
 	struct in6_addr a6;
@@ -246,24 +188,11 @@ int spf_init(const char *zone, bool threaded, char **error_r)
 {
 	char host[256];
 
-	if (zone != NULL) {
-		zone_dns = SPF_dns_zone_new(NULL, "bav-policyd-zone", 0);
-		if (zone_dns == NULL || zone_load(zone, error_r) < 0) {
-			if (zone_dns == NULL)
-				*error_r = strdup("spf: cannot create the zone");
-			return -1;
-		}
-		server = SPF_server_new_dns(zone_dns, 0);
-	} else {
-		server = SPF_server_new(SPF_DNS_CACHE, 0);
-	}
-	if (server == NULL) {
-		*error_r = strdup("spf: cannot create the SPF server");
+	if (daemon_spf_init(&spf, zone, error_r) < 0)
 		return -1;
-	}
 	if (gethostname(host, sizeof(host)) == 0) {
 		host[sizeof(host) - 1] = '\0';
-		SPF_server_set_rec_dom(server, host);
+		SPF_server_set_rec_dom(spf.server, host);
 	}
 	if (!threaded)
 		return 0;
@@ -301,12 +230,7 @@ void spf_deinit(void)
 	if (notify_fd >= 0)
 		close(notify_fd);
 	notify_fd = -1;
-	if (server != NULL)
-		SPF_server_free(server);
-	server = NULL;
-	if (zone_dns != NULL)
-		SPF_dns_free(zone_dns);
-	zone_dns = NULL;
+	daemon_spf_deinit(&spf);
 }
 
 #else /* !HAVE_SPF2 */
