@@ -16,7 +16,8 @@
 #	It checks the SMTP replies Postfix gave, which messages the pipe
 #	transport delivered and with which X-AGNMailloop / X-AGNLoop
 #	headers, and that the milter logged its decisions with the queue ID.
-#	Everything it started is stopped on exit, also on failure.
+#	Everything it started is stopped on exit, also on failure
+#	(t/lib/postfix.sh).
 # DIAGNOSTICS
 #	Exit 0 pass, 1 fail, 77 skip (not root, or postfix, swaks or the
 #	milter missing).
@@ -24,55 +25,12 @@ srcdir=${top_srcdir:-.}
 builddir=${top_builddir:-.}
 milter=$(cd "$builddir" && pwd)/milter/bav-milter
 
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root to start Postfix"; exit 77; }
-for c in postfix swaks python3; do
-	command -v $c >/dev/null 2>&1 || [ -x /usr/sbin/$c ] ||
-		{ echo "SKIP: $c not installed"; exit 77; }
-done
+PF_NAME=milter PF_HELO=mx.remote.example PF_FROM=sender@remote.example
+. "$srcdir/t/lib/postfix.sh"
+pf_require
 [ -x "$milter" ] || { echo "SKIP: $milter not built"; exit 77; }
-PATH=$PATH:/usr/sbin
 
-T=$(mktemp -d /tmp/bav-postfix.XXXXXX) || exit 1
-chmod 755 "$T"
-fails=0
-pf_started=no
-
-stop_all() {
-	if [ $pf_started = yes ]; then
-		postfix -c "$T/etc" stop >/dev/null 2>&1
-		pf_started=no
-	fi
-	if [ -f "$T/milter.pid" ]; then
-		kill "$(cat "$T/milter.pid")" 2>/dev/null
-		# wait for the clean stop (pid file removal needs no root)
-		i=0
-		while [ $i -lt 50 ] && kill -0 "$(cat "$T/milter.pid")" 2>/dev/null &&
-		      ! grep -q '^State:.*Z' "/proc/$(cat "$T/milter.pid")/status" 2>/dev/null; do
-			sleep 0.1; i=$((i + 1))
-		done
-		rm -f "$T/milter.pid"
-	fi
-}
-cleanup() {
-	stop_all
-	if [ $fails -ne 0 ] || [ -n "$KEEP" ]; then
-		echo "--- milter log"; cat "$T/milter.log" 2>/dev/null
-		echo "--- maillog"; cat "$T/maillog" 2>/dev/null
-	fi
-	[ -n "$KEEP" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-fail() {
-	echo "FAIL: $*"
-	fails=$((fails + 1))
-}
-ok() {
-	echo "ok: $*"
-}
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+pf_init bav-postfix
 
 # ---- the address table -------------------------------------------------
 cat > "$T/bav.conf" <<'EOF'
@@ -96,91 +54,16 @@ while [ ! -S "$T/milter.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); do
 	fail "socket owner, group, mode: $(stat -c %U:%G:%a "$T/milter.sock")"
 
 # ---- Postfix -----------------------------------------------------------
-mkdir -p "$T/etc" "$T/spool" "$T/data" "$T/out"
-chown postfix "$T/data"
-chmod 1777 "$T/out"
-cat > "$T/deliver.sh" <<EOF
-#!/bin/sh
-# pipe(8): \$1 queue id, \$2 recipient; one file per delivery
-cat > "$T/out/\$2.\$1"
-EOF
-chmod 755 "$T/deliver.sh"
-cat > "$T/etc/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $T/spool
-data_directory = $T/data
-maillog_file = $T/maillog
-maillog_file_prefixes = $T
-myhostname = mx.example.test
-mydomain = example.test
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mydestination =
-local_recipient_maps =
-alias_maps =
-alias_database =
-mynetworks = 127.0.0.0/8
-relay_domains = news.example.org filter.example.com mail01.example.net elsewhere.example
-transport_maps = texthash:$T/etc/transport
+pf_config mx.example.test news.example.org filter.example.com \
+	mail01.example.net elsewhere.example
+cat >> "$T/etc/main.cf" <<EOF
 smtpd_milters = unix:$T/milter.sock
 milter_default_action = tempfail
 smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
-smtputf8_enable = no
-biff = no
-smtp_dns_support_level = disabled
-bavpipe_destination_recipient_limit = 1
 EOF
-for d in news.example.org filter.example.com mail01.example.net elsewhere.example; do
-	printf '%s\tbavpipe:\n' $d
-done > "$T/etc/transport"
-cat > "$T/etc/master.cf" <<EOF
-127.0.0.1:$port inet n - n - - smtpd
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-bavpipe   unix  - n n - - pipe
-  flags=q user=nobody argv=$T/deliver.sh \${queue_id} \${recipient}
-EOF
-touch -d "-10 seconds" "$T/etc/main.cf" "$T/etc/master.cf" "$T/etc/transport"
-script -qec "postfix -c $T/etc check" /dev/null > "$T/check.out" 2>&1 ||
-	{ cat "$T/check.out"; fail "postfix check"; exit 1; }
-postfix -c "$T/etc" start > "$T/start.out" 2>&1 < /dev/null ||
-	{ cat "$T/start.out"; fail "postfix start"; exit 1; }
-pf_started=yes
-i=0
-while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null; do
-	i=$((i + 1)); [ $i -gt 50 ] && { fail "smtpd not listening"; exit 1; }
-	sleep 0.1
-done
+pf_start
 
 # ---- send --------------------------------------------------------------
-# send NAME [swaks options]: output in $T/NAME.swaks
-send() {
-	n=$1; shift
-	swaks --server 127.0.0.1:$port --helo mx.remote.example \
-		--from sender@remote.example --header "Subject: $n" "$@" \
-		> "$T/$n.swaks" 2>&1
-}
-expect_reply() {	# NAME TEXT
-	if grep -qF -- "$2" "$T/$1.swaks"; then ok "$1: $2"
-	else fail "$1: no '$2' in the SMTP dialogue"; sed 's/^/	/' "$T/$1.swaks"; fi
-}
-
 send known --to known@news.example.org \
 	--add-header "X-AGNMailloop: from=<forged>,rid=99,to=<known@news.example.org>"
 expect_reply known "<-  250 2.0.0 Ok: queued as"
@@ -204,9 +87,7 @@ send local --to nobody@news.example.org --local-interface 127.0.0.2 \
 expect_reply local "<-  250 2.0.0 Ok: queued as"
 
 # ---- what was delivered -------------------------------------------------
-i=0
-while [ "$(ls "$T/out" | wc -l)" -lt 5 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-sleep 0.5
+pf_wait_deliveries 5
 ls "$T/out" > "$T/delivered"
 [ "$(wc -l < "$T/delivered")" -eq 5 ] ||
 	fail "5 deliveries expected, got: $(tr '\n' ' ' < "$T/delivered")"
