@@ -32,13 +32,15 @@ BUILD_PKGS="build-essential autoconf automake libtool pkg-config
 # dovecot-core, dovecot-lmtpd, dovecot-sieve: t/dovecot/ (the plugin in a
 # private Dovecot: dovecot-lda, LMTP, Sieve).
 # postfwd, postgrey: the policy servers t/bench/policyd compares with.
+# debhelper, dpkg-dev, fakeroot: t/deb/build-install.sh (dpkg-buildpackage).
 TEST_PKGS="clang libclang-rt-14-dev valgrind python3 perl
 	libsisimai-perl python3-flufl.bounce chromium
 	mariadb-server
 	miltertest postfix swaks sqlite3
 	dovecot-core dovecot-lmtpd dovecot-sieve
 	postfwd postgrey
-	opendkim bc"
+	opendkim bc
+	debhelper dpkg-dev fakeroot"
 
 pkgs=$BUILD_PKGS
 list=no

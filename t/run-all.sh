@@ -15,6 +15,8 @@
 #	     make check there runs each libFuzzer target of t/fuzz briefly
 #	     (t/fuzz/check.sh; skip with NOFUZZ=1 or without clang),
 #	  5. make distcheck,
+#	  5b. t/deb/build-install.sh: build the Debian packages, install
+#	     them, run the units' commands as user bav, purge (skip: NODEB=1),
 #	  6. if the labelled corpus is there ($CORPUS, default
 #	     ../shared/corpus/sisimai beside the source tree): score
 #	     `bav classify --tsv` on it as is and with CRLF line endings,
@@ -27,7 +29,7 @@
 #	GATE_* variables below are set (in the environment or here).
 # ENVIRONMENT
 #	BUILD_ROOT (default ./build), JOBS, CORPUS, SCORE_TOOL, NOVALGRIND=1,
-#	NODEPS=1 (skip apt), NODISTCHECK=1, NOBENCH=1, NOFUZZ=1, SAN_CC (compiler of
+#	NODEPS=1 (skip apt), NODISTCHECK=1, NODEB=1, NOBENCH=1, NOFUZZ=1, SAN_CC (compiler of
 #	the sanitizer build), GATE_REASON GATE_HARD GATE_STATUS GATE_COUNT
 #	(minimum percentages, both line endings), GATE_BENCH=1 (bench goals
 #	must be met).
@@ -187,6 +189,17 @@ if [ -n "$plain" ] && [ "${NODISTCHECK:-}" != 1 ]; then
 		tail -n 60 "$LOGDIR/distcheck.log"
 		bad "make distcheck"
 	fi
+fi
+
+# ---- 5b. Debian packages: build, install, run as user bav, purge ----------
+if [ "${NODEB:-}" != 1 ]; then
+	step "t/deb/build-install.sh"
+	JOBS=$JOBS bash "$srcdir/t/deb/build-install.sh" > "$LOGDIR/deb.log" 2>&1
+	case $? in
+	0) grep -E '^ok: dpkg-buildpackage|^all passed' "$LOGDIR/deb.log"; ok ;;
+	77) grep '^SKIP' "$LOGDIR/deb.log" ;;
+	*) grep -E '^FAIL' "$LOGDIR/deb.log"; tail -n 40 "$LOGDIR/deb.log"; bad "t/deb/build-install.sh" ;;
+	esac
 fi
 
 # ---- 6. corpus score and benchmark (reported; gated only by GATE_*) ---------
