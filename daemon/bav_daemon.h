@@ -48,6 +48,21 @@ struct daemon_user {
 	gid_t gid;
 	bool set;		/* false: no -u, stay who we are */
 };
+/* The options both daemons take. */
+struct daemon_opts {
+	bool detach;		/* -d */
+	bool check;		/* -n: check the set-up and exit */
+	int level;		/* -L, an enum log_level */
+	const char *pidfile;	/* -p */
+	const char *user_spec;	/* -u user[:group] */
+	struct daemon_user user;	/* filled by daemon_user_parse() */
+};
+/* Take getopt's ch if it is -d, -L, -n, -p or -u (true), else false.
+   Dies on a bad -L level. */
+bool daemon_option(struct daemon_opts *d, int ch, const char *arg);
+/* After the sockets are open: detach (-d), write the pid file (-p),
+   switch to the -u user. */
+void daemon_start(const struct daemon_opts *d);
 /* name: prefix of stderr messages; die_logs: daemon_die() also logs
    at FATAL. Installs daemon_oom_exit() as libbav's OOM hook. */
 void daemon_init(const char *name, bool die_logs);

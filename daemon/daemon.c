@@ -9,6 +9,8 @@
  *	void daemon_init(const char *name, bool die_logs)
  *	void daemon_die(const char *fmt, ...)
  *	void daemon_oom_exit(size_t size)
+ *	bool daemon_option(struct daemon_opts *d, int ch, const char *arg)
+ *	void daemon_start(const struct daemon_opts *d)
  *	unsigned long daemon_number(const char *s, unsigned long max,
  *				    const char *what)
  *	void daemon_user_parse(struct daemon_user *u, const char *spec)
@@ -25,6 +27,13 @@
  *	daemon_init() names the program for messages on stderr, says
  *	whether daemon_die() also logs its message (at FATAL, bav-milter)
  *	and installs daemon_oom_exit() as libbav's out-of-memory hook.
+ *
+ *	daemon_option() takes the options both daemons share from their
+ *	getopt() loop: -d (detach), -L level, -n (check only), -p pidfile,
+ *	-u user[:group] (arg is kept, not copied); it returns false for any
+ *	other option. daemon_start() then does what they ask once the
+ *	sockets are open: daemon_detach(), daemon_pidfile_write(),
+ *	daemon_user_switch() (the user must be parsed before).
  *
  *	daemon_number() parses a decimal option value up to max ("what"
  *	names it in the error). daemon_user_parse() resolves "user" or
@@ -93,6 +102,39 @@ void daemon_oom_exit(size_t size)
 {
 	log_msg(LOG_L_FATAL, "out of memory (%zu bytes)", size);
 	_exit(75);
+}
+
+bool daemon_option(struct daemon_opts *d, int ch, const char *arg)
+{
+	switch (ch) {
+	case 'd':
+		d->detach = true;
+		return true;
+	case 'L':
+		d->level = log_level_parse(arg);
+		if (d->level < 0)
+			daemon_die("invalid log level '%s'", arg);
+		return true;
+	case 'n':
+		d->check = true;
+		return true;
+	case 'p':
+		d->pidfile = arg;
+		return true;
+	case 'u':
+		d->user_spec = arg;
+		return true;
+	}
+	return false;
+}
+
+void daemon_start(const struct daemon_opts *d)
+{
+	if (d->detach)
+		daemon_detach();
+	if (d->pidfile != NULL)
+		daemon_pidfile_write(d->pidfile);
+	daemon_user_switch(&d->user);
 }
 
 unsigned long daemon_number(const char *s, unsigned long max,

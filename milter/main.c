@@ -110,13 +110,10 @@ static void usage(void)
 }
 
 struct opts {
-	const char *socket, *pidfile, *local, *rules;
+	struct daemon_opts d;		/* -d -L -n -p -u */
+	const char *socket, *local, *rules;
 	const char *spf_zone, *dkim_keys;
-	int level;
 	mode_t sock_mode;
-	bool daemon, check;
-	const char *user_spec;		/* -u */
-	struct daemon_user user;
 	const char *sock_group;		/* -G */
 };
 
@@ -125,6 +122,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	int ch;
 
 	while ((ch = getopt(argc, argv, "A:B:c:D:dG:Hh:K:kL:l:M:m:np:r:Ss:T:t:u:VZ:")) != -1) {
+		if (daemon_option(&o->d, ch, optarg))
+			continue;
 		switch (ch) {
 		case 'A':
 			settings.authserv_id = optarg;
@@ -161,9 +160,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'k':
 			settings.classify = true;
 			break;
-		case 'd':
-			o->daemon = true;
-			break;
 		case 'H':
 			settings.header_per_rcpt = true;
 			break;
@@ -172,11 +168,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'h':
 			settings.local_names = optarg;
-			break;
-		case 'L':
-			o->level = log_level_parse(optarg);
-			if (o->level < 0)
-				daemon_die("invalid log level '%s'", optarg);
 			break;
 		case 'l':
 			o->local = optarg;
@@ -201,12 +192,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				daemon_die("bad mode '%s' (enforce, soft, log-only)",
 				    optarg);
 			break;
-		case 'n':
-			o->check = true;
-			break;
-		case 'p':
-			o->pidfile = optarg;
-			break;
 		case 'r':
 			settings.reload_interval =
 				(unsigned int)daemon_number(optarg, 86400, "-r seconds");
@@ -219,9 +204,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			    strspn(optarg, "0123456789") != 3)
 				daemon_die("bad tempfail code '%s' (4xx)", optarg);
 			settings.tempfail_code = optarg;
-			break;
-		case 'u':
-			o->user_spec = optarg;
 			break;
 		default:
 			usage();
@@ -237,7 +219,7 @@ static gid_t socket_gid(const struct opts *o)
 	const struct group *gr;
 
 	if (o->sock_group == NULL)
-		return o->user.set ? o->user.gid : (gid_t)-1;
+		return o->d.user.set ? o->d.user.gid : (gid_t)-1;
 	gr = getgrnam(o->sock_group);
 	if (gr == NULL)
 		daemon_die("unknown group '%s'", o->sock_group);
@@ -258,8 +240,8 @@ static void open_socket(const struct opts *o)
 	umask(old);
 	if (path == NULL)
 		return;
-	if ((o->user.set || o->sock_group != NULL) &&
-	    chown(path, o->user.set ? o->user.uid : (uid_t)-1,
+	if ((o->d.user.set || o->sock_group != NULL) &&
+	    chown(path, o->d.user.set ? o->d.user.uid : (uid_t)-1,
 		  socket_gid(o)) < 0)
 		daemon_die("chown %s: %s", path, strerror(errno));
 	if (chmod(path, o->sock_mode) < 0)
@@ -284,7 +266,7 @@ static const char *absolute(const char *path)
 int main(int argc, char **argv)
 {
 	struct opts o = { .socket = DEFAULT_SOCKET, .local = DEFAULT_LOCAL,
-			  .level = LOG_L_WARNING, .sock_mode = 0660 };
+			  .d.level = LOG_L_WARNING, .sock_mode = 0660 };
 	char errbuf[256], *error = NULL;
 	int ret;
 
@@ -292,19 +274,20 @@ int main(int argc, char **argv)
 	settings.table_path = DEFAULT_TABLE;
 	parse_args(argc, argv, &o);
 	/* in the foreground, also on stderr */
-	log_open("bav-milter", (enum log_level)o.level, !o.daemon && !o.check ?
-		 LOG_SINK_SYSLOG_STDERR : LOG_SINK_SYSLOG);
+	log_open("bav-milter", (enum log_level)o.d.level,
+		 !o.d.detach && !o.d.check ? LOG_SINK_SYSLOG_STDERR :
+		 LOG_SINK_SYSLOG);
 	settings.local = netlist_parse(o.local, errbuf, sizeof(errbuf));
 	if (settings.local == NULL)
 		daemon_die("-l: %s", errbuf);
-	if (o.user_spec != NULL)
-		daemon_user_parse(&o.user, o.user_spec);
+	if (o.d.user_spec != NULL)
+		daemon_user_parse(&o.d.user, o.d.user_spec);
 	if (o.sock_group != NULL)
 		(void)socket_gid(&o);	/* dies on an unknown group */
 	/* -d changes to /: reloads and the pid file need absolute paths */
 	settings.table_path = absolute(settings.table_path);
-	if (o.pidfile != NULL)
-		o.pidfile = absolute(o.pidfile);
+	if (o.d.pidfile != NULL)
+		o.d.pidfile = absolute(o.d.pidfile);
 	if (table_init(settings.table_path, &error) < 0)
 		daemon_die("%s", error);
 	if (settings.classify && classify_init(o.rules, &error) < 0)
@@ -325,7 +308,7 @@ int main(int argc, char **argv)
 		if (auth_init(o.spf_zone, o.dkim_keys, &error) < 0)
 			daemon_die("%s", error);
 	}
-	if (o.check) {
+	if (o.d.check) {
 		struct bav_addrtable *t = table_get();
 
 		printf("bav-milter: %s: %zu entries, %zu domains; mode %s; "
@@ -338,11 +321,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	open_socket(&o);
-	if (o.daemon)
-		daemon_detach();
-	if (o.pidfile != NULL)
-		daemon_pidfile_write(o.pidfile);
-	daemon_user_switch(&o.user);
+	daemon_start(&o.d);
 
 	/* every thread inherits this mask; see SIGNALS */
 	daemon_signals_block();
@@ -375,8 +354,8 @@ int main(int argc, char **argv)
 	table_thread_stop();
 	if (daemon_socket_path(o.socket) != NULL)
 		unlink(daemon_socket_path(o.socket));
-	if (o.pidfile != NULL)
-		unlink(o.pidfile);
+	if (o.d.pidfile != NULL)
+		unlink(o.d.pidfile);
 	log_msg(LOG_L_NOTICE, "stopped");
 	table_deinit();
 	classify_deinit();

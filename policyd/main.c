@@ -224,11 +224,9 @@ static void set_param(const char *arg)
 struct opts {
 	const char *sockets[MAX_LISTENERS];
 	size_t nsockets;
-	const char *user_spec, *pidfile;
-	int level;
+	struct daemon_opts d;		/* -d -L -n -p -u */
 	unsigned int sock_mode;
-	bool daemon, check, to_stderr, stdio;
-	struct daemon_user user;	/* -u */
+	bool to_stderr, stdio;
 };
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -236,12 +234,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	int ch;
 
 	while ((ch = getopt(argc, argv, "c:deFf:I:L:M:m:no:p:r:S:s:u:Z:")) != -1) {
+		if (daemon_option(&o->d, ch, optarg))
+			continue;
 		switch (ch) {
 		case 'c':
 			settings.table_path = optarg;
-			break;
-		case 'd':
-			o->daemon = true;
 			break;
 		case 'e':
 			o->to_stderr = true;
@@ -256,11 +253,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			settings.refresh_interval =
 				(unsigned int)daemon_number(optarg, 86400, "-I seconds");
 			break;
-		case 'L':
-			o->level = log_level_parse(optarg);
-			if (o->level < 0)
-				daemon_die("invalid log level '%s'", optarg);
-			break;
 		case 'M':
 			o->sock_mode = (unsigned int)strtoul(optarg, NULL, 8);
 			break;
@@ -272,14 +264,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			else
 				daemon_die("bad mode '%s' (enforce, log-only)", optarg);
 			break;
-		case 'n':
-			o->check = true;
-			break;
 		case 'o':
 			set_param(optarg);
-			break;
-		case 'p':
-			o->pidfile = optarg;
 			break;
 		case 'r':
 			settings.reload_interval =
@@ -298,9 +284,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				daemon_die("at most %d listeners", MAX_LISTENERS);
 			o->sockets[o->nsockets++] = optarg;
 			break;
-		case 'u':
-			o->user_spec = optarg;
-			break;
 		case 'Z':
 			settings.spf_zone = optarg;
 			break;
@@ -318,7 +301,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .level = LOG_L_WARNING, .sock_mode = 0666 };
+	struct opts o = { .d.level = LOG_L_WARNING, .sock_mode = 0666 };
 	int fds[MAX_LISTENERS], ret;
 	char errbuf[512], *error = NULL;
 	size_t i;
@@ -329,14 +312,14 @@ int main(int argc, char **argv)
 	   socket exists, so nobody can signal a half-started daemon */
 	if (!o.stdio)
 		daemon_signals_block();
-	log_open("bav-policyd", (enum log_level)o.level,
+	log_open("bav-policyd", (enum log_level)o.d.level,
 		 o.to_stderr ? LOG_SINK_STDERR : LOG_SINK_SYSLOG);
-	if (o.user_spec != NULL)
-		daemon_user_parse(&o.user, o.user_spec);
+	if (o.d.user_spec != NULL)
+		daemon_user_parse(&o.d.user, o.d.user_spec);
 	if (settings.table_path != NULL &&
 	    bav_addrtable_load(settings.table_path, &current, &error) != BAV_OK)
 		daemon_die("%s", error);
-	if (o.check) {
+	if (o.d.check) {
 		if (settings.spf && spf_init(settings.spf_zone, false,
 					     &error) < 0)
 			daemon_die("%s", error);
@@ -352,7 +335,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (o.stdio) {
-		daemon_user_switch(&o.user);
+		daemon_user_switch(&o.d.user);
 		ret = server_stdio();
 		bav_addrtable_unref(&current);
 		return ret;
@@ -364,15 +347,11 @@ int main(int argc, char **argv)
 				       sizeof(errbuf));
 		if (fds[i] < 0)
 			daemon_die("%s", errbuf);
-		if (path != NULL && o.user.set &&
-		    chown(path, o.user.uid, o.user.gid) < 0)
+		if (path != NULL && o.d.user.set &&
+		    chown(path, o.d.user.uid, o.d.user.gid) < 0)
 			daemon_die("chown %s: %s", path, strerror(errno));
 	}
-	if (o.daemon)
-		daemon_detach();
-	if (o.pidfile != NULL)
-		daemon_pidfile_write(o.pidfile);
-	daemon_user_switch(&o.user);
+	daemon_start(&o.d);
 	log_msg(LOG_L_NOTICE, "started: %s%s, table %s (%zu entries), "
 		"store %s, snapshot file %s, mode %s", o.sockets[0],
 		o.nsockets > 1 ? " and more" : "",
@@ -389,8 +368,8 @@ int main(int argc, char **argv)
 		if (path != NULL)
 			unlink(path);
 	}
-	if (o.pidfile != NULL)
-		unlink(o.pidfile);
+	if (o.d.pidfile != NULL)
+		unlink(o.d.pidfile);
 	log_msg(LOG_L_NOTICE, "stopped");
 	bav_addrtable_unref(&current);
 	return ret;
