@@ -8,6 +8,7 @@
 #	pf_require CMD ...	# skip (exit 77) unless root and CMDs exist
 #	pf_init PREFIX		# $T, $port, fails, cleanup on exit
 #	pf_free_port		# prints a free TCP port of 127.0.0.1
+#	pf_wait_socket PATH NAME	# up to 5 s for the daemon's socket
 #	pf_config MYHOSTNAME DOMAIN ...
 #	cat >> "$T/etc/main.cf"; cat >> "$T/etc/master.cf"
 #	pf_start		# postfix check + start, smtpd listening
@@ -25,6 +26,9 @@
 #	set, it prints $T/$PF_NAME.log and Postfix's maillog; with KEEP set
 #	$T stays.
 #
+#	pf_wait_socket waits for the unix socket the daemon NAME creates;
+#	without it the test fails ("NAME did not start") and exits 1.
+#
 #	pf_config writes a Postfix configuration into $T/etc: queue and
 #	data in $T, log in $T/maillog, smtpd on 127.0.0.1:$port, no chroot,
 #	no DNS, the DOMAINs relayed to the pipe transport "bavpipe", which
@@ -36,8 +40,9 @@
 #	$T/NAME.swaks, which expect_reply searches for a fixed string.
 #	ok and fail print one line each; fail counts into $fails.
 # DIAGNOSTICS
-#	pf_require exits 77 (skip); pf_init and pf_start exit 1 when they
-#	cannot do their part (after fail(), so that the logs show).
+#	pf_require exits 77 (skip); pf_init, pf_wait_socket and pf_start
+#	exit 1 when they cannot do their part (after fail(), so that the
+#	logs show).
 # SEE ALSO
 #	postconf(5), master(5), pipe(8), swaks(1),
 #	/work/shared/docs/REAL-SERVERS.md
@@ -98,6 +103,12 @@ pf_init() {
 	trap pf_cleanup EXIT
 	trap 'exit 1' INT TERM
 	port=$(pf_free_port)
+}
+
+pf_wait_socket() {	# PATH NAME
+	i=0
+	while [ ! -S "$1" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -S "$1" ] || { fail "$2 did not start"; exit 1; }
 }
 
 pf_config() {

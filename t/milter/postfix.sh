@@ -47,9 +47,7 @@ EOF
 	-l 127.0.0.2 -u nobody:nogroup -G postfix -M 660 -p "$T/milter.pid" \
 	-V -A mx.example.test -D "$srcdir/t/milter/dkim.keys" \
 	> "$T/milter.log" 2>&1 &
-i=0
-while [ ! -S "$T/milter.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-[ -S "$T/milter.sock" ] || { fail "bav-milter did not start"; exit 1; }
+pf_wait_socket "$T/milter.sock" bav-milter
 [ "$(stat -c %U:%G:%a "$T/milter.sock")" = nobody:postfix:660 ] ||
 	fail "socket owner, group, mode: $(stat -c %U:%G:%a "$T/milter.sock")"
 

@@ -58,9 +58,7 @@ TABLE
 "$pd" -s "unix:$T/policy.sock" -c "$T/bav.conf" -S "sqlite:$T/bav.db" \
 	-f "$T/snapshot" -I 1 -L info -e -p "$T/policyd.pid" \
 	> "$T/policyd.log" 2>&1 &
-i=0
-while [ ! -S "$T/policy.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-[ -S "$T/policy.sock" ] || { fail "bav-policyd did not start"; exit 1; }
+pf_wait_socket "$T/policy.sock" bav-policyd
 
 # ---- Postfix -----------------------------------------------------------
 pf_config out.example.test customer.example news.example.org
