@@ -33,12 +33,28 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <iconv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 enum format { FMT_JSON, FMT_TSV, FMT_LIST };
+
+/*
+ * Legacy charsets common in returned mail. In a long run their iconv(3)
+ * converters are kept open, so their modules stay loaded: glibc unloads
+ * an unused converter module once a few others were released, and loads
+ * it again for the next message that needs it. One-message runs never
+ * open them.
+ */
+static const char *const kept_charsets[] = {
+	"ISO-2022-JP", "SHIFT_JIS", "EUC-JP", "WINDOWS-1252",
+	"WINDOWS-1251", "ISO-8859-2", "ISO-8859-15", "KOI8-R", "GBK",
+	"BIG5", "EUC-KR", "UTF-7", "UTF-16",
+};
+#define KEPT_CHARSETS (sizeof(kept_charsets) / sizeof(kept_charsets[0]))
+#define KEEP_AFTER 16	/* messages into a run */
 
 struct classify_ctx {
 	enum format format;
@@ -52,6 +68,8 @@ struct classify_ctx {
 	unsigned int tsv_idx;
 	unsigned long nmsgs, nfailed;
 	bool noinput;
+	iconv_t kept[KEPT_CHARSETS];	/* see keep_converters() */
+	bool kept_open;
 	/* progress */
 	bool tty, progress_shown;
 	struct timespec start, last;
@@ -116,6 +134,22 @@ static void msg_error(struct classify_ctx *c, const char *name,
 		fprintf(stderr, "bav: %s: %s\n", name, why);
 }
 
+static void keep_converters(struct classify_ctx *c, bool keep)
+{
+	size_t i;
+
+	if (c->kept_open == keep)
+		return;
+	for (i = 0; i < KEPT_CHARSETS; i++) {
+		if (keep)
+			c->kept[i] = iconv_open("UTF-8//IGNORE",
+						kept_charsets[i]);
+		else if (c->kept[i] != (iconv_t)-1)
+			iconv_close(c->kept[i]);
+	}
+	c->kept_open = keep;
+}
+
 static void classify_one(struct classify_ctx *c, const struct input_msg *msg)
 {
 	struct bav_pool *pool;
@@ -124,7 +158,8 @@ static void classify_one(struct classify_ctx *c, const struct input_msg *msg)
 
 	if (msg->idx == 0)
 		c->tsv_idx = 0;
-	c->nmsgs++;
+	if (++c->nmsgs == KEEP_AFTER && c->format != FMT_LIST)
+		keep_converters(c, true);
 	if (c->format == FMT_LIST) {
 		printf("%s\t%u\n", msg->name, msg->idx);
 		return;
@@ -325,6 +360,7 @@ int cmd_classify(int argc, char **argv)
 		ret = CMD_EX_FAIL;
 	}
 out:
+	keep_converters(&c, false);
 	if (rules != NULL)
 		bav_rules_free(&rules);
 	free(c.secret);
