@@ -6,7 +6,7 @@
 #	bash t/deb/build-install.sh
 # DESCRIPTION
 #	Copies the source tree (git: tracked and untracked-not-ignored files
-#	of the work tree; else everything but build*/) into a scratch
+#	of the work tree; else everything but build/) into a scratch
 #	directory and runs dpkg-buildpackage -us -uc -b there with
 #	DEB_BUILD_OPTIONS="nocheck noddebs parallel=$JOBS" (the test suites
 #	run elsewhere). Installs the .debs with apt-get, then checks:
@@ -97,7 +97,7 @@ if [ -d "$srcdir/.git" ] && command -v git >/dev/null; then
 	(cd "$srcdir" && git ls-files -co --exclude-standard -z |
 		tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -C "$T/src" -xf -
 else
-	(cd "$srcdir" && tar --exclude='./build*' --exclude=./autom4te.cache \
+	(cd "$srcdir" && tar --exclude=./build --exclude=./autom4te.cache \
 		-cf - .) | tar -C "$T/src" -xf -
 fi || { fail "copying the tree"; exit 1; }
 start=$(date +%s)
