@@ -27,8 +27,9 @@
  *	covers mboxo). A member is named after the mbox file, with idx
  *	counting from 0.
  *
- *	Each file is read with one read() (more only if it grows) into a
- *	buffer that is reused for the next file. Message data belongs to
+ *	Each file is read with one read() of the size fstat() reports (more
+ *	only if that returns less) into a buffer that is reused for the next
+ *	file. Message data belongs to
  *	the iterator and is valid until the next input_next() call.
  * DIAGNOSTICS
  *	input_open() returns NULL and a strerror() text when PATH can't be
@@ -228,6 +229,8 @@ static int read_all(struct input *in, int fd, size_t size_hint)
 		if (r == 0)
 			return 0;
 		in->len += (size_t)r;
+		if (size_hint > 0 && in->len == size_hint)
+			return 0;	/* all fstat() announced: no EOF read */
 	}
 }
 
