@@ -3,9 +3,9 @@
  * bav_daemon.h - what bav-milter and bav-policyd share (the noinst
  * library libbav_daemon.la, daemon/): logging (log.c), start-up
  * (daemon.c) and the libspf2 set-up (spf.c, built with libspf2 only).
- * Not part of
- * libbav: these helpers print, exit and keep process-wide settings,
- * which only a daemon's main() may do. See bav-milter(8), bav-policyd(8).
+ * Not part of libbav: these helpers print, exit and keep process-wide
+ * settings, which only a daemon's main() may do. See bav-milter(8),
+ * bav-policyd(8).
  */
 #ifndef BAV_DAEMON_H
 #define BAV_DAEMON_H
