@@ -130,6 +130,8 @@ void bav_decode_qp(struct bav_buf *out, const char *in, size_t len);
    others passed through). */
 void bav_charset_to_utf8(struct bav_buf *out, const char *charset,
 			 const char *in, size_t len);
+/* Is text in charset already UTF-8 (NULL, "", UTF-8, US-ASCII)? */
+bool bav_charset_is_utf8(const char *charset);
 /* Strip HTML tags and decode common entities into plain text. */
 void bav_html_to_text(struct bav_buf *out, const char *in, size_t len);
 

@@ -185,13 +185,19 @@ static void latin1_to_utf8(struct bav_buf *out, const char *in, size_t len)
 	}
 }
 
+bool bav_charset_is_utf8(const char *charset)
+{
+	return charset == NULL || is_utf8_name(charset) ||
+	       is_ascii_name(charset);
+}
+
 void bav_charset_to_utf8(struct bav_buf *out, const char *charset,
 			 const char *in, size_t len)
 {
 	iconv_t cd;
 	char tmp[4096];
 
-	if (charset == NULL || is_utf8_name(charset) || is_ascii_name(charset)) {
+	if (bav_charset_is_utf8(charset)) {
 		bav_buf_append(out, in, len);
 		return;
 	}

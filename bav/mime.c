@@ -268,6 +268,7 @@ static void finish_leaf(struct bav_mime_parser *p)
 {
 	struct bav_part *part = p->cur;
 	struct bav_buf dec = { 0 };
+	bool encoded;
 
 	if (part->boundary != NULL || part->is_message)
 		return;
@@ -281,6 +282,26 @@ static void finish_leaf(struct bav_mime_parser *p)
 	}
 	if (!p->raw_keep)
 		return;
+	encoded = part->cte != NULL &&
+		  (strcmp(part->cte, "base64") == 0 ||
+		   strcmp(part->cte, "quoted-printable") == 0);
+	if (!encoded && (part->charset == NULL ||
+			 strncmp(part->ctype, "text/", 5) != 0 ||
+			 bav_charset_is_utf8(part->charset))) {
+		/* nothing to decode or convert: straight from raw */
+		size_t n = p->raw.len;
+
+		if (n > p->limits.max_part_keep) {
+			n = p->limits.max_part_keep;
+			p->raw_truncated = true;
+		}
+		part->body = bav_pool_strndup(p->pool, p->raw.data != NULL ?
+					      p->raw.data : "", n);
+		part->body_len = n;
+		part->body_truncated = p->raw_truncated;
+		bav_buf_reset(&p->raw);
+		return;
+	}
 	decode_into(p, part, &dec, p->raw.data != NULL ? p->raw.data : "",
 		    p->raw.len);
 	if (dec.len > p->limits.max_part_keep) {
