@@ -91,12 +91,17 @@ static enum smtp_cmd smtp_command(const char *text)
 		{ "after ehlo", CMD_CONN }, { "after helo", CMD_CONN },
 		{ "to ehlo", CMD_CONN }, { "to helo", CMD_CONN },
 	};
+	const char *needles[sizeof(phrases) / sizeof(phrases[0])];
+	struct bav_multi multi;
 	size_t i;
+	int k;
 
+	/* one pass over the text; the first phrase in table order wins */
 	for (i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++)
-		if (bav_strcasestr(text, phrases[i].phrase) != NULL)
-			return phrases[i].cmd;
-	return CMD_UNKNOWN;
+		needles[i] = phrases[i].phrase;
+	bav_multi_init(&multi, needles, sizeof(needles) / sizeof(needles[0]));
+	k = bav_multi_first(&multi, text, strlen(text));
+	return k < 0 ? CMD_UNKNOWN : phrases[k].cmd;
 }
 
 /* Whether STATUS is class.SUFFIX, e.g. status_is("5.2.3", ".2.3"). */
