@@ -35,7 +35,6 @@
  */
 #include "lmtp.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -411,6 +410,8 @@ static bool read_data(struct session *s, size_t *body_len_r)
 	return true;
 }
 
+#define QID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
 /* Postfix queue id from the first Received: header, or "". */
 static void find_queue_id(const char *msg, size_t len, char *qid,
 			  size_t size)
@@ -423,7 +424,7 @@ static void find_queue_id(const char *msg, size_t len, char *qid,
 	if (eoh != NULL)
 		end = eoh;
 	while (p < end) {
-		if (strncasecmp(p, "Received:", 9) == 0) {
+		if (end - p >= 9 && strncasecmp(p, "Received:", 9) == 0) {
 			const char *lim = p + 9;
 
 			/* the header with its continuation lines */
@@ -436,9 +437,13 @@ static void find_queue_id(const char *msg, size_t len, char *qid,
 			id = memmem(p, (size_t)(lim - p), " id ", 4);
 			if (id != NULL) {
 				id += 4;
-				n = strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					   "abcdefghijklmnopqrstuvwxyz0123456789");
-				if (n > 0 && n < size && id + n <= lim) {
+				/* the message is not NUL-terminated: stop at lim */
+				n = 0;
+				while (id + n < lim &&
+				       strchr(QID_CHARS, id[n]) != NULL &&
+				       id[n] != '\0')
+					n++;
+				if (n > 0 && n < size) {
 					memcpy(qid, id, n);
 					qid[n] = '\0';
 				}

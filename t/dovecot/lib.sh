@@ -59,6 +59,15 @@ dc_setup() {
 	if [ -n "$DC_ASAN" ] && [ ! -f "$DC_ASAN" ]; then
 		dc_skip "plugin built with ASan, runtime $DC_ASAN not found"
 	fi
+	# clang links its ASan runtime statically into programs only: a
+	# clang-built plugin has the __asan_ symbols undefined and needs
+	# clang's shared runtime preloaded instead
+	if [ -z "$DC_ASAN" ] &&
+	   nm -D --undefined-only "$DC_PLUGIN" 2>/dev/null | grep -q ' __asan_'; then
+		DC_ASAN=$(clang -print-file-name=libclang_rt.asan-x86_64.so 2>/dev/null)
+		[ -f "$DC_ASAN" ] ||
+			dc_skip "plugin built with clang's ASan, its shared runtime is not installed"
+	fi
 	T=$(mktemp -d "${DC_TMPDIR:-/tmp}/bav-dovecot.XXXXXX") || exit 1
 	trap dc_cleanup EXIT
 	trap 'exit 1' INT TERM
@@ -142,7 +151,7 @@ EOF
 dc_run() {
 	if [ -n "$DC_ASAN" ]; then
 		env LD_PRELOAD="$DC_ASAN" \
-			ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" "$@"
+			ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"
 	else
 		"$@"
 	fi
