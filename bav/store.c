@@ -14,7 +14,9 @@
  * DESCRIPTION
  *	Parses sqlite:PATH and mariadb://user@host[:port]/db[?k=v&...]
  *	(keys password_file, socket), reads the password file, opens the
- *	backend and checks the schema version against the migrations
+ *	backend (SQLite built in; MariaDB dlopen()ed from store_mariadb.so
+ *	in $BAV_MODULE_DIR, default $(pkglibdir), so that only a process
+ *	opening a mariadb:// store loads libmariadb) and checks the schema version against the migrations
  *	embedded from sql/ (store_sql.c): newer is refused, older is
  *	migrated when opts->migrate is set. Migration files are split into
  *	statements at lines ending in ";"; "--" lines are comments.
@@ -23,7 +25,9 @@
  *	*error_r texts live in the store until its next call.
  * DIAGNOSTICS
  *	0 ok; BAV_ETEMP, BAV_ECONFIG or BAV_EDATA with *error_r; open
- *	returns a malloc'ed *error_r. Never exits, never prints.
+ *	returns a malloc'ed *error_r. Never exits, never prints. BAV_ECONFIG
+ *	"MariaDB store backend not available: PATH: DLERROR" when the
+ *	module cannot be loaded.
  * SEE ALSO
  *	bav_store.h, store_sqlite.c, store_mariadb.c, bav-store(7)
  */
@@ -32,6 +36,7 @@
 #endif
 #include "store_private.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -209,17 +214,88 @@ static char *read_password(const char *path, char **error_r)
 
 /* ---- open/close --------------------------------------------------------- */
 
-static const struct bav_store_vfuncs *find_backend(const char *scheme)
+static const struct bav_store_host host = {
+	.error = bav_store_error,
+	.xcalloc = bav_xcalloc,
+	.xstrdup = bav_xstrdup,
+};
+
+#ifdef HAVE_MARIADB
+#ifndef PKGLIBDIR
+#define PKGLIBDIR "/usr/local/lib/bav"
+#endif
+/* dlopen() store_<name>.so from $BAV_MODULE_DIR or PKGLIBDIR; never
+ * unloaded (RTLD_NODELETE: libmariadb and OpenSSL keep global state). */
+static int load_module(const char *name, const char *label,
+		       const char *entry, void **handle_r,
+		       const struct bav_store_vfuncs **v_r, char **error_r)
 {
-	(void)scheme;	/* unused without backends */
+	const char *dir = secure_getenv("BAV_MODULE_DIR");
+	struct bav_buf path = { 0 }, b = { 0 };
+	bav_store_module_t *fn;
+	void *h;
+
+	if (dir == NULL || *dir == '\0')
+		dir = PKGLIBDIR;
+	bav_buf_printf(&path, "%s/store_%s.so", dir, name);
+	h = dlopen(path.data, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	if (h == NULL) {
+		const char *err = dlerror();
+
+		/* glibc's text mostly names the file already */
+		if (err != NULL && strstr(err, path.data) != NULL)
+			bav_buf_printf(&b, "%s store backend not available: "
+				       "%s", label, err);
+		else
+			bav_buf_printf(&b, "%s store backend not available: "
+				       "%s: %s", label, path.data,
+				       err != NULL ? err : "dlopen failed");
+	} else if ((fn = (bav_store_module_t *)dlsym(h, entry)) == NULL) {
+		const char *err = dlerror();
+
+		bav_buf_printf(&b, "%s store backend not available: %s: %s",
+			       label, path.data, err != NULL ? err :
+			       "no entry point");
+		dlclose(h);
+	} else if ((*v_r = fn(BAV_STORE_MODULE_ABI)) == NULL) {
+		bav_buf_printf(&b, "%s store backend not available: %s was "
+			       "built for another bav version", label,
+			       path.data);
+		dlclose(h);
+	} else {
+		*handle_r = h;
+		bav_buf_free(&path);
+		return BAV_OK;
+	}
+	bav_buf_free(&path);
+	*error_r = bav_buf_steal(&b);
+	return BAV_ECONFIG;
+}
+#endif
+
+/* The backend of scheme: built in, loaded as a module (*handle_r set),
+ * or NULL (*error_r set) when not built or not loadable. */
+static const struct bav_store_vfuncs *
+find_backend(const char *uri, const char *scheme, void **handle_r,
+	     char **error_r)
+{
+	const struct bav_store_vfuncs *v = NULL;
+	struct bav_buf b = { 0 };
+
+	*handle_r = NULL;
 #ifdef HAVE_SQLITE
 	if (strcmp(scheme, "sqlite") == 0)
 		return &bav_store_sqlite;
 #endif
 #ifdef HAVE_MARIADB
 	if (strcmp(scheme, "mariadb") == 0)
-		return &bav_store_mariadb;
+		return load_module("mariadb", "MariaDB",
+				   BAV_STORE_MARIADB_ENTRY, handle_r, &v,
+				   error_r) == BAV_OK ? v : NULL;
 #endif
+	bav_buf_printf(&b, "store %s: the %s backend was not built "
+		       "(configure did not find its library)", uri, scheme);
+	*error_r = bav_buf_steal(&b);
 	return NULL;
 }
 
@@ -254,6 +330,7 @@ int bav_store_open(const char *uri, const struct bav_store_opts *opts,
 	const struct bav_store_vfuncs *v;
 	const char *error;
 	const char *pwfile;
+	void *module;
 	char *password = NULL;
 	int ret;
 
@@ -264,13 +341,7 @@ int bav_store_open(const char *uri, const struct bav_store_opts *opts,
 		*error_r = bav_xstrdup(error);
 		return ret;
 	}
-	if ((v = find_backend(u.scheme)) == NULL) {
-		struct bav_buf b = { 0 };
-
-		bav_buf_printf(&b, "store %s: the %s backend was not built "
-			       "(configure did not find its library)",
-			       uri, u.scheme);
-		*error_r = bav_buf_steal(&b);
+	if ((v = find_backend(uri, u.scheme, &module, error_r)) == NULL) {
 		bav_store_uri_free(&u);
 		return BAV_ECONFIG;
 	}
@@ -279,10 +350,14 @@ int bav_store_open(const char *uri, const struct bav_store_opts *opts,
 	if (pwfile != NULL && (password = read_password(pwfile, error_r)) ==
 	    NULL) {
 		bav_store_uri_free(&u);
+		if (module != NULL)
+			dlclose(module);
 		return BAV_ECONFIG;
 	}
 	store = bav_xcalloc(1, sizeof(*store));
 	store->v = v;
+	store->host = &host;
+	store->module = module;
 	ret = v->open(store, &u, opts, password);
 	if (password != NULL) {
 		memset(password, 0, strlen(password));
@@ -311,6 +386,8 @@ void bav_store_close(struct bav_store **storep)
 		(void)store->v->rollback(store);
 	if (store->be != NULL)
 		store->v->close(store);
+	if (store->module != NULL)
+		dlclose(store->module);
 	bav_buf_free(&store->error);
 	free(store);
 }

@@ -3,8 +3,16 @@
  * NAME
  *	store_mariadb - MariaDB backend of the bav store (libmariadb)
  * SYNOPSIS
- *	extern const struct bav_store_vfuncs bav_store_mariadb;
+ *	store_mariadb.so in $(pkglibdir), loaded by store.c:
+ *	const struct bav_store_vfuncs *bav_store_mariadb_module(unsigned abi);
  * DESCRIPTION
+ *	A loadable module, so that only a process opening a mariadb:// store
+ *	maps libmariadb (and its libssl/libcrypto). Its one exported symbol
+ *	returns the vfuncs, or NULL for another BAV_STORE_MODULE_ABI; it
+ *	links nothing of libbav: errors and allocations go through
+ *	store->host (store.c's bav_store_error, bav_xcalloc, bav_xstrdup),
+ *	the migrations are its own copy of store_sql.c.
+ *
  *	One connection per store, utf8mb4, MYSQL_OPT_RECONNECT off (a lost
  *	connection is reported, never silently replaced in the middle of a
  *	transaction), connect/read/write timeouts from opts->net_timeout_s
@@ -106,8 +114,8 @@ static int fail(struct bav_store *store, unsigned int err, const char *msg,
 		be->gone = true;
 	if (err == ER_DUP_ENTRY)
 		store->last_dup = true;
-	return bav_store_error(store, ret, "mariadb: %s: %s (%u)", what, msg,
-			       err);
+	return store->host->error(store, ret, "mariadb: %s: %s (%u)",
+				  what, msg, err);
 }
 
 static int db_fail(struct bav_store *store, const char *what)
@@ -127,7 +135,7 @@ static int stmt_fail(struct bav_store *store, MYSQL_STMT *stmt,
 static int my_open(struct bav_store *store, const struct bav_store_uri *uri,
 		   const struct bav_store_opts *opts, const char *password)
 {
-	struct mariadb_be *be = bav_xcalloc(1, sizeof(*be));
+	struct mariadb_be *be = store->host->xcalloc(1, sizeof(*be));
 	unsigned int timeout = opts->net_timeout_s != 0 ?
 			       opts->net_timeout_s : 10;
 	unsigned int lock_s = opts->lock_timeout_ms != 0 ?
@@ -138,8 +146,8 @@ static int my_open(struct bav_store *store, const struct bav_store_uri *uri,
 
 	store->be = be;
 	if ((be->db = mysql_init(NULL)) == NULL)
-		return bav_store_error(store, BAV_ETEMP,
-				       "mariadb: mysql_init failed");
+		return store->host->error(store, BAV_ETEMP,
+					  "mariadb: mysql_init failed");
 	snprintf(init, sizeof(init), "SET SESSION innodb_lock_wait_timeout"
 		 " = %u", lock_s);
 	mysql_optionsv(be->db, MYSQL_OPT_RECONNECT, &off);
@@ -209,7 +217,7 @@ static int prepare(struct bav_store *store, const char *sql,
 		mysql_stmt_close(c->stmt);
 		free(c->sql);
 	}
-	c->sql = bav_xstrdup(sql);
+	c->sql = store->host->xstrdup(sql);
 	c->stmt = stmt;
 	*stmt_r = stmt;
 	return BAV_OK;
@@ -222,7 +230,7 @@ static int bind_params(struct bav_store *store, MYSQL_STMT *stmt,
 	unsigned int i;
 
 	if (nparams != mysql_stmt_param_count(stmt))
-		return bav_store_error(store, BAV_EDATA,
+		return store->host->error(store, BAV_EDATA,
 			"mariadb: statement has %lu parameters, %u given",
 			mysql_stmt_param_count(stmt), nparams);
 	for (i = 0; i < nparams; i++) {
@@ -302,18 +310,18 @@ static int fetch_rows(struct bav_store *store, MYSQL_STMT *stmt,
 		return stmt_fail(store, stmt, "store result");
 	r.n = mysql_num_fields(meta);
 	fields = mysql_fetch_fields(meta);
-	r.bind = bav_xcalloc(r.n, sizeof(*r.bind));
-	r.buf = bav_xcalloc(r.n, sizeof(*r.buf));
-	r.len = bav_xcalloc(r.n, sizeof(*r.len));
-	r.null = bav_xcalloc(r.n, sizeof(*r.null));
-	r.vals = bav_xcalloc(r.n, sizeof(*r.vals));
-	r.names = bav_xcalloc(r.n, sizeof(*r.names));
+	r.bind = store->host->xcalloc(r.n, sizeof(*r.bind));
+	r.buf = store->host->xcalloc(r.n, sizeof(*r.buf));
+	r.len = store->host->xcalloc(r.n, sizeof(*r.len));
+	r.null = store->host->xcalloc(r.n, sizeof(*r.null));
+	r.vals = store->host->xcalloc(r.n, sizeof(*r.vals));
+	r.names = store->host->xcalloc(r.n, sizeof(*r.names));
 	for (i = 0; i < r.n; i++) {
 		/* numbers print in at most 64 bytes; max_length of the
 		   stored result covers text */
 		size_t size = fields[i].max_length + 65;
 
-		r.buf[i] = bav_xcalloc(1, size);
+		r.buf[i] = store->host->xcalloc(1, size);
 		r.bind[i].buffer_type = MYSQL_TYPE_STRING;
 		r.bind[i].buffer = r.buf[i];
 		r.bind[i].buffer_length = (unsigned long)size - 1;
@@ -363,12 +371,12 @@ static int my_exec(struct bav_store *store, const char *sql,
 	int ret;
 
 	if (be->gone)
-		return bav_store_error(store, BAV_ETEMP,
+		return store->host->error(store, BAV_ETEMP,
 			"mariadb: connection to the server was lost");
 	if ((ret = prepare(store, sql, &stmt)) < 0)
 		return ret;
 	if (nparams > 32)
-		pbind = bav_xcalloc(nparams, sizeof(*pbind));
+		pbind = store->host->xcalloc(nparams, sizeof(*pbind));
 	ret = bind_params(store, stmt, params, nparams, pbind);
 	if (ret == BAV_OK && mysql_stmt_execute(stmt) != 0)
 		ret = stmt_fail(store, stmt, "execute");
@@ -394,7 +402,7 @@ static int my_begin(struct bav_store *store)
 	struct mariadb_be *be = store->be;
 
 	if (be->gone)
-		return bav_store_error(store, BAV_ETEMP,
+		return store->host->error(store, BAV_ETEMP,
 			"mariadb: connection to the server was lost");
 	return mysql_autocommit(be->db, 0) == 0 ? BAV_OK :
 	       db_fail(store, "begin");
@@ -405,7 +413,7 @@ static int my_commit(struct bav_store *store)
 	struct mariadb_be *be = store->be;
 
 	if (be->gone)
-		return bav_store_error(store, BAV_ETEMP,
+		return store->host->error(store, BAV_ETEMP,
 			"mariadb: connection to the server was lost");
 	if (mysql_commit(be->db) != 0)
 		return db_fail(store, "commit");
@@ -425,7 +433,7 @@ static int my_rollback(struct bav_store *store)
 	       db_fail(store, "autocommit");
 }
 
-const struct bav_store_vfuncs bav_store_mariadb = {
+static const struct bav_store_vfuncs bav_store_mariadb = {
 	.name = "mariadb",
 	.migrations = bav_store_migrations_mariadb,
 	.version_table_sql = "SELECT 1 FROM information_schema.tables WHERE"
@@ -438,3 +446,9 @@ const struct bav_store_vfuncs bav_store_mariadb = {
 	.commit = my_commit,
 	.rollback = my_rollback,
 };
+
+/* The module's only exported symbol (store.c looks it up by name). */
+const struct bav_store_vfuncs *bav_store_mariadb_module(unsigned int abi)
+{
+	return abi == BAV_STORE_MODULE_ABI ? &bav_store_mariadb : NULL;
+}

@@ -2,7 +2,8 @@
 /*
  * store_private.h - the backend interface behind bav_store.h; not
  * installed. store.c parses the URI and dispatches through a struct
- * bav_store_vfuncs; store_sqlite.c and store_mariadb.c implement it.
+ * bav_store_vfuncs; store_sqlite.c and store_mariadb.c implement it,
+ * the latter as the module store_mariadb.so that store.c dlopen()s.
  */
 #ifndef BAV_STORE_PRIVATE_H
 #define BAV_STORE_PRIVATE_H
@@ -44,8 +45,29 @@ struct bav_store_vfuncs {
 	int (*rollback)(struct bav_store *store);
 };
 
+/* What store.c lends a backend module (store_mariadb.so links nothing of
+ * libbav): the error setter and the allocators with the OOM hook. */
+struct bav_store_host {
+	int (*error)(struct bav_store *store, int ret, const char *fmt, ...)
+		__attribute__((format(printf, 3, 4)));
+	void *(*xcalloc)(size_t n, size_t size);
+	char *(*xstrdup)(const char *s);
+};
+
+/* A backend module's one exported symbol: returns its vfuncs, or NULL
+ * when abi is not the BAV_STORE_MODULE_ABI it was built with. Bump the
+ * ABI when struct bav_store, bav_store_host or bav_store_vfuncs change. */
+#define BAV_STORE_MODULE_ABI 1
+typedef const struct bav_store_vfuncs *
+bav_store_module_t(unsigned int abi);
+#define BAV_STORE_MARIADB_ENTRY "bav_store_mariadb_module"
+bav_store_module_t bav_store_mariadb_module
+	__attribute__((visibility("default")));
+
 struct bav_store {
 	const struct bav_store_vfuncs *v;
+	const struct bav_store_host *host;
+	void *module;			/* dlopen() handle of v, or NULL */
 	void *be;			/* backend state */
 	bool in_tx;
 	bool last_dup;			/* last error: unique key violation */
@@ -64,9 +86,6 @@ void bav_store_uri_free(struct bav_store_uri *uri);
 
 #ifdef HAVE_SQLITE
 extern const struct bav_store_vfuncs bav_store_sqlite;
-#endif
-#ifdef HAVE_MARIADB
-extern const struct bav_store_vfuncs bav_store_mariadb;
 #endif
 
 #endif

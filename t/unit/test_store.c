@@ -201,6 +201,27 @@ static void test_open_migrate(void)
 	test_assert(err != NULL && strstr(err, "not built") != NULL);
 	free(err);
 	err = NULL;
+#else
+	/* the MariaDB module missing: a clear error naming its path */
+	{
+		const char *dir = getenv("BAV_MODULE_DIR");
+		char *saved = dir != NULL ? strdup(dir) : NULL;
+
+		setenv("BAV_MODULE_DIR", "/nonexistent-bav-modules", 1);
+		test_assert(bav_store_open("mariadb://u@h/d", NULL, &store,
+					   &err) == BAV_ECONFIG);
+		test_assert(err != NULL &&
+			    strstr(err, "MariaDB store backend not available") !=
+			    NULL && strstr(err, "/nonexistent-bav-modules/"
+					   "store_mariadb.so") != NULL);
+		free(err);
+		err = NULL;
+		if (saved != NULL)
+			setenv("BAV_MODULE_DIR", saved, 1);
+		else
+			unsetenv("BAV_MODULE_DIR");
+		free(saved);
+	}
 #endif
 	test_assert(bav_store_open("nosuch:x", NULL, &store, &err) ==
 		    BAV_ECONFIG);
