@@ -233,6 +233,12 @@ runuser -u bav -- /usr/bin/bav show --store sqlite:/var/lib/bav/bav.db \
 expect "bav show" 0 "$?"
 grep -q '^state: *bounced' "$T/show.out" && ok "bav show: bounced" ||
 	{ cat "$T/show.out"; fail "bav show: state bounced"; }
+# the MariaDB store module from pkglibdir: port 1 refuses the connection
+# (exit 75), a module that is missing or not loadable is exit 78
+out=$(env -u BAV_MODULE_DIR /usr/bin/bav store init \
+	--store mariadb://bav@127.0.0.1:1/bav 2>&1)
+rc=$?
+expect "bav loads $(dpkg -L bav | grep '/store_mariadb\.so$') ($out)" 75 "$rc"
 
 # ---- bav-policyd on a loopback socket -------------------------------------------
 port=
