@@ -16,10 +16,11 @@
  *	(keys password_file, socket), reads the password file, opens the
  *	backend (SQLite built in; MariaDB dlopen()ed from store_mariadb.so
  *	in $BAV_MODULE_DIR, default $(pkglibdir), so that only a process
- *	opening a mariadb:// store loads libmariadb) and checks the schema version against the migrations
- *	embedded from sql/ (store_sql.c): newer is refused, older is
- *	migrated when opts->migrate is set. Migration files are split into
- *	statements at lines ending in ";"; "--" lines are comments.
+ *	opening a mariadb:// store loads libmariadb) and checks the schema
+ *	version against the migrations embedded from sql/ (store_sql.c):
+ *	newer is refused, older is migrated when opts->migrate is set.
+ *	Migration files are split into statements at lines ending in ";";
+ *	"--" lines are comments.
  *
  *	Ownership: the store is malloc'ed and freed by bav_store_close();
  *	*error_r texts live in the store until its next call.
@@ -279,7 +280,6 @@ static const struct bav_store_vfuncs *
 find_backend(const char *uri, const char *scheme, void **handle_r,
 	     char **error_r)
 {
-	const struct bav_store_vfuncs *v = NULL;
 	struct bav_buf b = { 0 };
 
 	*handle_r = NULL;
@@ -288,10 +288,13 @@ find_backend(const char *uri, const char *scheme, void **handle_r,
 		return &bav_store_sqlite;
 #endif
 #ifdef HAVE_MARIADB
-	if (strcmp(scheme, "mariadb") == 0)
+	if (strcmp(scheme, "mariadb") == 0) {
+		const struct bav_store_vfuncs *v = NULL;
+
 		return load_module("mariadb", "MariaDB",
 				   BAV_STORE_MARIADB_ENTRY, handle_r, &v,
 				   error_r) == BAV_OK ? v : NULL;
+	}
 #endif
 	bav_buf_printf(&b, "store %s: the %s backend was not built "
 		       "(configure did not find its library)", uri, scheme);
