@@ -29,6 +29,7 @@ mariadb_run() {
 		--socket="$MARIADB_SOCK" --port="$MARIADB_PORT" \
 		--bind-address=127.0.0.1 --pid-file="$MARIADB_DIR/run/mysqld.pid" \
 		--log-error="$MARIADB_DIR/run/error.log" --skip-name-resolve \
+		--tmpdir="$MARIADB_DIR/run" \
 		--innodb-buffer-pool-size=64M --innodb-log-file-size=48M \
 		</dev/null >/dev/null 2>&1 &
 	MARIADB_PID=$!
