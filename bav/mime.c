@@ -113,6 +113,28 @@ static void fail(struct bav_mime_parser *p, const char *why)
 		p->error = why;
 }
 
+/* A new empty text/plain part under parent, or NULL (and the parser
+   failed) when the depth or part count limit is exceeded. */
+static struct bav_part *alloc_child(struct bav_mime_parser *p,
+				    struct bav_part *parent)
+{
+	struct bav_part *child;
+
+	if (parent->depth + 1 > p->limits.max_depth) {
+		fail(p, "MIME depth limit exceeded");
+		return NULL;
+	}
+	if (++p->parts > p->limits.max_parts) {
+		fail(p, "MIME part count limit exceeded");
+		return NULL;
+	}
+	child = bav_pool_alloc(p->pool, sizeof(*child));
+	child->parent = parent;
+	child->depth = parent->depth + 1;
+	child->ctype = "text/plain";
+	return child;
+}
+
 static void add_header(struct bav_mime_parser *p, struct bav_part *part,
 		       const char *field, size_t len)
 {
@@ -223,20 +245,10 @@ static void headers_done(struct bav_mime_parser *p)
 	if (embedded_type(part->ctype) &&
 	    (part->cte == NULL || (strcmp(part->cte, "base64") != 0 &&
 				   strcmp(part->cte, "quoted-printable") != 0))) {
-		struct bav_part *child;
+		struct bav_part *child = alloc_child(p, part);
 
-		if (part->depth + 1 > p->limits.max_depth) {
-			fail(p, "MIME depth limit exceeded");
+		if (child == NULL)
 			return;
-		}
-		if (++p->parts > p->limits.max_parts) {
-			fail(p, "MIME part count limit exceeded");
-			return;
-		}
-		child = bav_pool_alloc(p->pool, sizeof(*child));
-		child->parent = part;
-		child->depth = part->depth + 1;
-		child->ctype = "text/plain";
 		child->headers_only = headers_only_type(part->ctype);
 		part->child = part->last_child = child;
 		part->is_message = true;
@@ -379,20 +391,10 @@ static struct bav_part *match_boundary(struct bav_mime_parser *p,
 
 static void new_child(struct bav_mime_parser *p, struct bav_part *mp)
 {
-	struct bav_part *child;
+	struct bav_part *child = alloc_child(p, mp);
 
-	if (mp->depth + 1 > p->limits.max_depth) {
-		fail(p, "MIME depth limit exceeded");
+	if (child == NULL)
 		return;
-	}
-	if (++p->parts > p->limits.max_parts) {
-		fail(p, "MIME part count limit exceeded");
-		return;
-	}
-	child = bav_pool_alloc(p->pool, sizeof(*child));
-	child->parent = mp;
-	child->depth = mp->depth + 1;
-	child->ctype = "text/plain";
 	if (mp->last_child == NULL)
 		mp->child = child;
 	else
