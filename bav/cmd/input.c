@@ -130,6 +130,17 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The entries of dir but dot files, sorted; on error an entry for dir
+   with the reason and -1. */
+static int scan_dir(struct input *in, const char *dir, struct dirent ***list_r)
+{
+	int n = scandir(dir, list_r, skip_dot, name_cmp);
+
+	if (n < 0)
+		add_entry(in, xstrdup(dir), strerror(errno));
+	return n;
+}
+
 static void walk(struct input *in, const char *dir, unsigned int depth);
 
 /* Files of one Maildir subdirectory (cur or new), sorted, no recursion. */
@@ -138,11 +149,8 @@ static void walk_maildir_sub(struct input *in, const char *dir)
 	struct dirent **list;
 	int n, i;
 
-	n = scandir(dir, &list, skip_dot, name_cmp);
-	if (n < 0) {
-		add_entry(in, xstrdup(dir), strerror(errno));
+	if ((n = scan_dir(in, dir, &list)) < 0)
 		return;
-	}
 	for (i = 0; i < n; i++) {
 		char *p = path_join(dir, list[i]->d_name);
 		struct stat st;
@@ -181,11 +189,8 @@ static void walk(struct input *in, const char *dir, unsigned int depth)
 		add_entry(in, xstrdup(dir), "directory tree too deep");
 		return;
 	}
-	n = scandir(dir, &list, skip_dot, name_cmp);
-	if (n < 0) {
-		add_entry(in, xstrdup(dir), strerror(errno));
+	if ((n = scan_dir(in, dir, &list)) < 0)
 		return;
-	}
 	for (i = 0; i < n; i++) {
 		char *p = path_join(dir, list[i]->d_name);
 		struct stat st;
