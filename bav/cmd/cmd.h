@@ -70,6 +70,9 @@ int input_next(struct input *in, struct input_msg *msg_r,
 	       const char **name_r, const char **error_r);
 /* Free everything, set *in to NULL. */
 void input_close(struct input **in);
+/* BYTES with an optional k, m or g suffix (binary); 0 on error or when
+   larger than max. */
+size_t cmd_parse_size(const char *s, size_t max);
 
 /* ---- output.c: verdict printers ----------------------------------- */
 

@@ -230,27 +230,6 @@ static char *read_secret(const char *path)
 	return strdup(buf);
 }
 
-/* BYTES with an optional k, m or g suffix (binary); 0 on error. */
-static size_t parse_size(const char *s)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *s == '-')
-		return 0;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	default: break;
-	}
-	if (*end != '\0' || v > (size_t)-1 / 2)
-		return 0;
-	return (size_t)v;
-}
-
 static int classify_usage(void)
 {
 	cmd_usage(stderr);
@@ -304,7 +283,7 @@ static int parse_args(struct classify_ctx *c, int argc, char **argv)
 			c->opts.agnuid_licence = strtoll(optarg, NULL, 10);
 			break;
 		case OPT_MAX_SIZE:
-			if ((c->max_size = parse_size(optarg)) == 0) {
+			if ((c->max_size = cmd_parse_size(optarg, (size_t)-1 / 2)) == 0) {
 				fprintf(stderr, "bav: bad --max-size: %s\n",
 					optarg);
 				return classify_usage();

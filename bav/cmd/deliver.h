@@ -120,7 +120,4 @@ int cmd_verp(int argc, char **argv);		/* cmd_verp.c */
    NULL (printed as "bav CMD: ...") when unreadable or empty. */
 char *deliver_read_secret(const char *path, const char *cmd);
 
-/* BYTES with an optional k, m or g suffix; 0 on error. */
-size_t deliver_parse_size(const char *s);
-
 #endif

@@ -62,26 +62,6 @@ void deliver_cfg_init(struct deliver_cfg *cfg, int argc)
 		abort();
 }
 
-size_t deliver_parse_size(const char *s)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || end == s || *s == '-')
-		return 0;
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	default: break;
-	}
-	if (*end != '\0' || v > (size_t)-1 / 4)
-		return 0;
-	return (size_t)v;
-}
-
 int deliver_cfg_option(struct deliver_cfg *cfg, int opt, const char *arg,
 		       const char *cmd)
 {
@@ -96,7 +76,7 @@ int deliver_cfg_option(struct deliver_cfg *cfg, int opt, const char *arg,
 		cfg->no_default = true;
 		return 1;
 	case 303:
-		if ((cfg->max_size = deliver_parse_size(arg)) == 0) {
+		if ((cfg->max_size = cmd_parse_size(arg, (size_t)-1 / 4)) == 0) {
 			fprintf(stderr, "bav %s: bad --max-size: %s\n", cmd,
 				arg);
 			return -1;

@@ -8,6 +8,7 @@
  *	int input_next(struct input *in, struct input_msg *msg_r,
  *		       const char **name_r, const char **error_r)
  *	void input_close(struct input **in)
+ *	size_t cmd_parse_size(const char *s, size_t max)
  * DESCRIPTION
  *	input_open() accepts
  *	  - "-": standard input, one message, or an mbox when it starts
@@ -27,6 +28,9 @@
  *	covers mboxo). A member is named after the mbox file, with idx
  *	counting from 0.
  *
+ *	cmd_parse_size() reads the argument of a size option (--max-size):
+ *	BYTES with an optional k, m or g suffix (binary).
+ *
  *	Each file is read with one read() of the size fstat() reports (more
  *	only if that returns less) into a buffer that is reused for the next
  *	file. Message data belongs to
@@ -36,6 +40,7 @@
  *	opened; input_next() returns -1 with the file name and reason when
  *	one file of a directory can't be read, -2 when a file is larger
  *	than max_size (a message error), and can be called again.
+ *	cmd_parse_size() returns 0 for a malformed size or one above max.
  *	Memory exhaustion aborts (the command has no way to recover).
  * SEE ALSO
  *	mbox(5), maildir(5)
@@ -480,4 +485,24 @@ void input_close(struct input **inp)
 	free(in->buf);
 	free(in);
 	*inp = NULL;
+}
+
+size_t cmd_parse_size(const char *s, size_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *s == '-')
+		return 0;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	default: break;
+	}
+	if (*end != '\0' || v > max)
+		return 0;
+	return (size_t)v;
 }
