@@ -11,6 +11,9 @@
 #	dc_can_daemon			# false under ASan
 #	dc_lmtp FROM RCPT[,RCPT] FILE	# one LMTP transaction (python3 smtplib)
 #	dc_keywords MAILDIR-FOLDER	# "file<TAB>kw kw" per message
+#	dc_check_cases HOME LABEL	# each $CASES line "msg<TAB>folder<TAB>kws":
+#					# $EX/msg in HOME's folder with kws (TAP
+#					# lines; a failure adds FAIL to $T/fail)
 #	dc_run PROGRAM ARG...		# a Dovecot program (ASan preload)
 # DESCRIPTION
 #	Everything lives in a temporary directory $T (under $DC_TMPDIR,
@@ -225,5 +228,30 @@ dc_keywords() {
 			esac
 		done
 		printf '%s\t%s\n' "$b" "$kws"
+	done
+}
+
+dc_check_cases() {	# HOME LABEL
+	home=$1 label=$2
+	echo "$CASES" | while IFS='	' read -r msg folder kw; do
+		if [ "$folder" = INBOX ]; then dir=$home/Maildir
+		else dir=$home/Maildir/$folder; fi
+		mid=$(grep -i -m1 '^Message-ID:' "$EX/$msg")
+		got=$(for f in "$dir"/new/* "$dir"/cur/*; do
+			[ -e "$f" ] || continue
+			grep -qixF "$mid" "$f" && basename "$f"
+		done | head -n1)
+		if [ -z "$got" ]; then
+			echo "not ok - $label: $msg not in $folder"
+			echo FAIL >> "$T/fail"
+			continue
+		fi
+		kws=$(dc_keywords "$dir" | awk -F'\t' -v n="$got" '$1 == n { print $2 }')
+		if [ "$kws" = "$kw" ]; then
+			echo "ok - $label: $msg in $folder with '$kws'"
+		else
+			echo "not ok - $label: $msg keywords '$kws', want '$kw'"
+			echo FAIL >> "$T/fail"
+		fi
 	done
 }

@@ -37,31 +37,6 @@ vacation.eml	INBOX	\$AutoReply
 feedback-abuse.eml	.Feedback	\$Feedback
 reply-01.eml	INBOX	"
 
-check_cases() {	# HOME LABEL
-	home=$1 label=$2
-	echo "$CASES" | while IFS='	' read -r msg folder kw; do
-		if [ "$folder" = INBOX ]; then dir=$home/Maildir
-		else dir=$home/Maildir/$folder; fi
-		mid=$(grep -i -m1 '^Message-ID:' "$EX/$msg")
-		got=$(for f in "$dir"/new/* "$dir"/cur/*; do
-			[ -e "$f" ] || continue
-			grep -qixF "$mid" "$f" && basename "$f"
-		done | head -n1)
-		if [ -z "$got" ]; then
-			echo "not ok - $label: $msg not in $folder"
-			echo FAIL >> "$T/fail"
-			continue
-		fi
-		kws=$(dc_keywords "$dir" | awk -F'\t' -v n="$got" '$1 == n { print $2 }')
-		if [ "$kws" = "$kw" ]; then
-			echo "ok - $label: $msg in $folder with '$kws'"
-		else
-			echo "not ok - $label: $msg keywords '$kws', want '$kw'"
-			echo FAIL >> "$T/fail"
-		fi
-	done
-}
-
 # ---- dovecot-lda, no daemon ----------------------------------------------
 n=0
 for msg in $(echo "$CASES" | cut -f1); do
@@ -72,7 +47,7 @@ for msg in $(echo "$CASES" | cut -f1); do
 	fi
 done
 [ $n -eq 6 ] && ok "dovecot-lda delivered 6 messages"
-check_cases "$T/mail/alice@example.test" lda
+dc_check_cases "$T/mail/alice@example.test" lda
 grep -q 'bav: kind=bounce reason=userunknown folder=Bounces spool=' \
 	"$T/log/dovecot.log" && ok "log line" || bad "no bav: kind= log line"
 
@@ -138,7 +113,7 @@ elif dc_start; then
 		dc_lmtp mailer-daemon@example.net bob@example.test "$EX/$msg" ||
 			bad "LMTP $msg"
 	done
-	check_cases "$T/mail/bob@example.test" lmtp
+	dc_check_cases "$T/mail/bob@example.test" lmtp
 	grep -q 'lmtp(bob@example.test).*bav: kind=feedback' \
 		"$T/log/dovecot.log" && ok "LMTP log line" ||
 		bad "no LMTP bav: log line"

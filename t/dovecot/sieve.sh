@@ -94,36 +94,11 @@ dsn-delay.eml	.Delayed	\$BounceSoft
 feedback-abuse.eml	.Feedback	\$Feedback
 reply-01.eml	INBOX	"
 
-check_cases() {	# HOME LABEL
-	home=$1 label=$2
-	echo "$CASES" | while IFS='	' read -r msg folder kw; do
-		if [ "$folder" = INBOX ]; then dir=$home/Maildir
-		else dir=$home/Maildir/$folder; fi
-		mid=$(grep -i -m1 '^Message-ID:' "$EX/$msg")
-		got=$(for f in "$dir"/new/* "$dir"/cur/*; do
-			[ -e "$f" ] || continue
-			grep -qixF "$mid" "$f" && basename "$f"
-		done | head -n1)
-		if [ -z "$got" ]; then
-			echo "not ok - $label: $msg not in $folder"
-			echo FAIL >> "$T/fail"
-			continue
-		fi
-		kws=$(dc_keywords "$dir" | awk -F'\t' -v n="$got" '$1 == n { print $2 }')
-		if [ "$kws" = "$kw" ]; then
-			echo "ok - $label: $msg in $folder with '$kws'"
-		else
-			echo "not ok - $label: $msg keywords '$kws', want '$kw'"
-			echo FAIL >> "$T/fail"
-		fi
-	done
-}
-
 for msg in $(echo "$CASES" | cut -f1); do
 	dc_lda alice@example.test mailer-daemon@example.net "$EX/$msg" ||
 		bad "dovecot-lda $msg: rc=$?"
 done
-check_cases "$T/mail/alice@example.test" lda+sieve
+dc_check_cases "$T/mail/alice@example.test" lda+sieve
 grep -q "fileinto action: stored mail into mailbox 'Hard'" \
 	"$T/log/dovecot.log" && ok "sieve log: fileinto Hard" ||
 	bad "no sieve fileinto Hard in the log"
@@ -135,7 +110,7 @@ elif dc_start; then
 		dc_lmtp mailer-daemon@example.net bob@example.test "$EX/$msg" ||
 			bad "LMTP $msg"
 	done
-	check_cases "$T/mail/bob@example.test" lmtp+sieve
+	dc_check_cases "$T/mail/bob@example.test" lmtp+sieve
 	dc_stop
 else
 	bad "dovecot did not start"
