@@ -192,6 +192,14 @@ static void put_int(struct bav_buf *b, long long v)
 	bav_buf_printf(b, "\t%lld", v);
 }
 
+/* A line of one field: TAG, TAB, the escaped value, newline. */
+static void put_line(struct bav_buf *b, char tag, const char *value)
+{
+	bav_buf_putc(b, tag);
+	put_field(b, value);
+	bav_buf_putc(b, '\n');
+}
+
 static void format_verdict(struct bav_buf *b, const struct bav_verdict *v)
 {
 	const struct bav_identity *id = &v->ident;
@@ -281,31 +289,18 @@ static void format_header(struct bav_buf *b, const struct bav_spool_entry *e)
 	unsigned int i;
 
 	bav_buf_append(b, SPOOL_MAGIC, strlen(SPOOL_MAGIC));
-	bav_buf_putc(b, 'S');
-	put_field(b, e->sender);
-	bav_buf_putc(b, '\n');
-	for (i = 0; i < e->recipient_count; i++) {
-		bav_buf_putc(b, 'R');
-		put_field(b, e->recipients[i]);
-		bav_buf_putc(b, '\n');
-	}
-	bav_buf_putc(b, 'Q');
-	put_field(b, e->queue_id);
-	bav_buf_putc(b, '\n');
-	bav_buf_putc(b, 'H');
-	put_field(b, e->host);
-	bav_buf_putc(b, '\n');
+	put_line(b, 'S', e->sender);
+	for (i = 0; i < e->recipient_count; i++)
+		put_line(b, 'R', e->recipients[i]);
+	put_line(b, 'Q', e->queue_id);
+	put_line(b, 'H', e->host);
 	bav_buf_putc(b, 'T');
 	put_int(b, (long long)e->time);
 	bav_buf_putc(b, '\n');
-	bav_buf_putc(b, 'K');
-	put_field(b, e->key);
-	bav_buf_putc(b, '\n');
+	put_line(b, 'K', e->key);
 	if (e->verdict == NULL) {
-		bav_buf_putc(b, 'E');
-		put_field(b, e->error != NULL && *e->error != '\0' ?
-			  e->error : "not classified");
-		bav_buf_putc(b, '\n');
+		put_line(b, 'E', e->error != NULL && *e->error != '\0' ?
+			 e->error : "not classified");
 	} else {
 		format_verdict(b, e->verdict);
 	}
@@ -435,6 +430,19 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
+/* opendir() of the spool's subdirectory sub, its path in path[size];
+   NULL and *error_r on error. */
+static DIR *open_sub(struct bav_spool *s, const char *sub, char *path,
+		     size_t size, const char **error_r)
+{
+	DIR *d;
+
+	snprintf(path, size, "%s/%s", s->dir, sub);
+	if ((d = opendir(path)) == NULL)
+		*error_r = seterr(s, "opendir %s: %s", path, strerror(errno));
+	return d;
+}
+
 static bool valid_sub(const char *sub)
 {
 	return strcmp(sub, "new") == 0 || strcmp(sub, "cur") == 0 ||
@@ -466,11 +474,8 @@ int bav_spool_list_sub(struct bav_spool *s, const char *sub,
 		*error_r = seterr(s, "bad spool subdirectory %s", sub);
 		return BAV_EDATA;
 	}
-	snprintf(path, sizeof(path), "%s/%s", s->dir, sub);
-	if ((d = opendir(path)) == NULL) {
-		*error_r = seterr(s, "opendir %s: %s", path, strerror(errno));
+	if ((d = open_sub(s, sub, path, sizeof(path), error_r)) == NULL)
 		return BAV_ETEMP;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -566,11 +571,8 @@ static int expire_dir(struct bav_spool *s, const char *sub, time_t t,
 	struct dirent *de;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/%s", s->dir, sub);
-	if ((d = opendir(path)) == NULL) {
-		*error_r = seterr(s, "opendir %s: %s", path, strerror(errno));
+	if ((d = open_sub(s, sub, path, sizeof(path), error_r)) == NULL)
 		return BAV_ETEMP;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
