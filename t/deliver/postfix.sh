@@ -119,34 +119,18 @@ bav_destination_recipient_limit = 1
 EOT
 printf 'pipe.test\tbav:\nlmtp.test\tlmtp:unix:%s/lmtp.sock\nsink.test\tsink:\nreader.example\tsink:\n' "$T" \
 	> "$T/etc/transport"
-cat > "$T/etc/master.cf" <<EOT
-127.0.0.1:$port inet n - n - - smtpd
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
+{ echo "127.0.0.1:$port inet n - n - - smtpd"
+  cat "${top_srcdir:-.}/t/lib/postfix-master.cf"
+  cat <<EOT
 pickup    unix  n - n 60 1 pickup
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
 lmtp      unix  - - n - - lmtp
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
 bav       unix  - n n - 10 pipe
   flags=Rq user=nobody null_sender=
   argv=$BAV deliver -f \${sender} -q \${queue_id} --spool $SP --sendmail $T/sendmail -- \${original_recipient}
 sink      unix  - n n - - pipe
   flags=Rq user=nobody null_sender= argv=$T/sink.sh \${recipient} \${queue_id}
 EOT
+} > "$T/etc/master.cf"
 touch -d "-10 seconds" "$T/etc/main.cf" "$T/etc/master.cf" "$T/etc/transport"
 script -qec "postfix -c $T/etc check" /dev/null > "$T/check.out" 2>&1 ||
 	{ cat "$T/check.out"; fail "postfix check"; exit 1; }

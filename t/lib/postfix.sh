@@ -29,6 +29,9 @@
 #	pf_wait_socket waits for the unix socket the daemon NAME creates;
 #	without it the test fails ("NAME did not start") and exits 1.
 #
+#	The services every test needs are in t/lib/postfix-master.cf
+#	(also used by t/deliver/postfix.sh).
+#
 #	pf_config writes a Postfix configuration into $T/etc: queue and
 #	data in $T, log in $T/maillog, smtpd on 127.0.0.1:$port, no chroot,
 #	no DNS, the DOMAINs relayed to the pipe transport "bavpipe", which
@@ -147,29 +150,13 @@ MAINCF
 	for d in "$@"; do
 		printf '%s\tbavpipe:\n' "$d"
 	done > "$T/etc/transport"
-	cat > "$T/etc/master.cf" <<MASTERCF
-127.0.0.1:$port inet n - n - - smtpd
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
+	{ echo "127.0.0.1:$port inet n - n - - smtpd"
+	  cat "$srcdir/t/lib/postfix-master.cf"
+	  cat <<MASTERCF
 bavpipe   unix  - n n - - pipe
   flags=q user=nobody argv=$T/deliver.sh \${queue_id} \${recipient}
 MASTERCF
+	} > "$T/etc/master.cf"
 }
 
 pf_start() {
