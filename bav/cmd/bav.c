@@ -58,6 +58,8 @@ void cmd_usage(FILE *fp)
 	      "       bav reclassify [--spool DIR] [--bad] [--requeue]"
 	      " [NAME...]\n"
 	      "       bav verp make|check --secret-file FILE ...\n"
+	      "       bav check spool|store|bounces|milter|policyd|lmtpd"
+	      " [-w WARN] [-c CRIT] ...\n"
 	      "       bav version\n"
 	      "       bav help\n", fp);
 }
@@ -112,6 +114,8 @@ int main(int argc, char **argv)
 		return cmd_score(argc - 1, argv + 1);
 	if (strcmp(cmd, "report") == 0)
 		return cmd_report(argc - 1, argv + 1);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("bav %s\n", BAV_VERSION_STRING);
 		return fflush(stdout) == 0 ? CMD_EX_OK : CMD_EX_IOERR;

@@ -36,6 +36,8 @@ int cmd_rules(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 /* bav report [options] (cmd_report.c) */
 int cmd_report(int argc, char **argv);
+/* bav check CHECK [options]: monitoring plugin (cmd_check.c) */
+int cmd_check(int argc, char **argv);
 /* Print the usage text to fp. */
 void cmd_usage(FILE *fp);
 
