@@ -169,6 +169,16 @@ void autoresponder_free(struct autoresponder **arp)
 	*arp = NULL;
 }
 
+/* An address with a control character (CR, LF, ...) would inject
+   header lines into the answer: never used. */
+static bool has_ctl(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
 /* Role and list addresses never answered (RFC 3834 section 2). */
 static bool role_address(const char *addr)
 {
@@ -365,8 +375,9 @@ static char *compose(struct autoresponder *ar, const struct bav_spool_entry *e,
 	body = body != NULL ? body + 2 : tpl;
 	if (!deliver_header((const unsigned char *)tpl, hend, "From", from,
 			    sizeof(from)))
-		snprintf(from, sizeof(from), " <%s>", e->recipient_count > 0 ?
-			 e->recipients[0] : "postmaster");
+		snprintf(from, sizeof(from), " <%s>", e->recipient_count > 0 &&
+			 !has_ctl(e->recipients[0]) ? e->recipients[0] :
+			 "postmaster");
 	if (!deliver_header((const unsigned char *)tpl, hend, "Subject",
 			    subject, sizeof(subject))) {
 		char orig[900];
@@ -425,8 +436,8 @@ int autoresponder_consider(struct autoresponder *ar, struct bav_store *store,
 	if (ar == NULL || e->verdict == NULL ||
 	    e->verdict->kind != BAV_KIND_REPLY || e->sender[0] == '\0' ||
 	    strchr(e->sender, '@') == NULL || e->sender[0] == '-' ||
-	    role_address(e->sender) || !allowed(ar, e->sender) ||
-	    automatic(e))
+	    has_ctl(e->sender) || role_address(e->sender) ||
+	    !allowed(ar, e->sender) || automatic(e))
 		return BAV_OK;
 	rid = filter_rid(e);
 	if ((tpl = read_template(ar, rid, &tpl_len)) == NULL)

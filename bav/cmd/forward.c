@@ -77,6 +77,14 @@ bool deliver_header(const unsigned char *msg, size_t len, const char *name,
 		    msg[i + nl] == ':') {
 			i += nl + 1;
 			while (i < hlen && o + 1 < size) {
+				if (msg[i] == '\r' && i + 1 < hlen &&
+				    msg[i + 1] != '\n') {
+					/* a bare CR ends no line: a blank, so
+					   "a\rBcc:b" stays two words */
+					buf[o++] = ' ';
+					i++;
+					continue;
+				}
 				if (msg[i] == '\r' || msg[i] == '\n') {
 					if (msg[i] == '\n' &&
 					    (i + 1 >= hlen || (msg[i + 1] != ' ' &&
@@ -110,7 +118,14 @@ static bool mailloop_fwd(const char *value, char *fwd, size_t size)
 				return false;
 			memcpy(fwd, p, n);
 			fwd[n] = '\0';
-			/* only a plain address: no option, no shell trouble */
+			/* only a plain address: no option, no shell trouble,
+			   no group, comment, quote or control character that
+			   sendmail would read as more than one address */
+			for (n = 0; fwd[n] != '\0'; n++)
+				if ((unsigned char)fwd[n] <= ' ' ||
+				    fwd[n] == 0x7f ||
+				    strchr(":\"\\()[]<", fwd[n]) != NULL)
+					return false;
 			return fwd[0] != '-' && strchr(fwd, '@') != NULL;
 		}
 		p += 4;

@@ -209,7 +209,7 @@ static void reset_tx(struct session *s)
 static char *parse_path(const char *p, const char **rest_r)
 {
 	const char *end;
-	char *a;
+	char *a, *q;
 
 	while (*p == ' ')
 		p++;
@@ -220,7 +220,13 @@ static char *parse_path(const char *p, const char **rest_r)
 	a = strndup(p + 1, (size_t)(end - p - 1));
 	if (a == NULL)
 		abort();
-	if (strpbrk(a, " <>\t") != NULL) {
+	/* no blank, no bracket, no control character (a bare CR would
+	   end up in the header of an autoresponder answer) */
+	for (q = a; *q != '\0'; q++)
+		if ((unsigned char)*q <= ' ' || *q == 0x7f || *q == '<' ||
+		    *q == '>')
+			break;
+	if (*q != '\0') {
 		free(a);
 		return NULL;
 	}
