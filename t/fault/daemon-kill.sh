@@ -65,7 +65,7 @@ known@news.example.org	accept:rid=7,cid=1
 EOF
 
 start_milter() {
-	"$milter" -s "unix:$T/milter.sock" -c "$T/bav.conf" -L info \
+	"$milter" -s "unix:$T/milter.sock" -c "$T/bav.conf" -L info -l 127.0.0.2 \
 		-u nobody:nogroup -G postfix -M 660 -p "$T/milter.pid" \
 		>> "$T/milter.log" 2>&1 &
 	pf_wait_socket "$T/milter.sock" bav-milter
