@@ -9,6 +9,7 @@
  *		[--relay-domains FILE] [--transport FILE]
  *		[--transport-name NAME] [--map-type TYPE] [--postmap PATH]
  *		[--dry-run]
+ *	bav maps --emm STORE-URI ...	(OpenEMM's tables: cmd_maps_emm.c)
  *
  *	int cmd_maps(int argc, char **argv)
  * DESCRIPTION
@@ -46,6 +47,7 @@
  */
 #include "deliver.h"
 #include "cmd_store.h"
+#include "cmd_emm.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -487,6 +489,19 @@ static int output(const struct maps *m, const char *path, const char *text,
 	return 0;
 }
 
+int cmd_maps_write_file(const char *path, const char *text,
+			const char *map_type, const char *postmap,
+			bool dry_run)
+{
+	struct maps m;
+
+	memset(&m, 0, sizeof(m));
+	m.map_type = map_type;
+	m.postmap = postmap;
+	m.dry_run = dry_run;
+	return output(&m, path, text, true);
+}
+
 static int write_files(struct maps *m)
 {
 	struct strlist relay = { NULL, 0, 0 }, transport = { NULL, 0, 0 };
@@ -556,6 +571,10 @@ int cmd_maps(int argc, char **argv)
 	char filter[256];
 	int opt_c, ret;
 
+	for (opt_c = 1; opt_c < argc; opt_c++)
+		if (strncmp(argv[opt_c], "--emm", 5) == 0 &&
+		    (argv[opt_c][5] == '\0' || argv[opt_c][5] == '='))
+			return cmd_maps_emm(argc, argv);
 	memset(&m, 0, sizeof(m));
 	m.transport_name = "bav:";
 	m.postmap = "/usr/sbin/postmap";

@@ -6,6 +6,7 @@
  *	bav score [--store URI] [--convert-count N] [--convert-days N]
  *		  [--fade-days N] [--expire-days N] [--expire-threshold N]
  *		  [--per-day] [--dry-run] [--quiet] [--now TIME]
+ *	bav score --emm STORE-URI ...	(OpenEMM's tables: cmd_score_emm.c)
  *
  *	int cmd_score(int argc, char **argv)
  * DESCRIPTION
@@ -32,6 +33,7 @@
 #include "cmd.h"
 #include "storeargs.h"
 #include "bav_score.h"
+#include "cmd_emm.h"
 
 #include <string.h>
 #include <time.h>
@@ -96,6 +98,10 @@ int cmd_score(int argc, char **argv)
 	long long now = (long long)time(NULL);
 	int i, r, ex;
 
+	for (i = 1; i < argc; i++)
+		if (strncmp(argv[i], "--emm", 5) == 0 &&
+		    (argv[i][5] == '\0' || argv[i][5] == '='))
+			return cmd_score_emm(argc, argv);
 	bav_score_params_init(&p);
 	for (i = 1; i < argc; i++) {
 		const char *val = i + 1 < argc ? argv[i + 1] : NULL;

@@ -1,0 +1,783 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NAME
+ *	cmd_maps_emm - "bav maps --emm": bav.conf, relay domains and the
+ *	transport map from OpenEMM's company_tbl and mailloop_tbl, as
+ *	bav-update does, without its degraded table
+ * SYNOPSIS
+ *	bav maps --emm STORE-URI [--password-file FILE] [--filter-name NAME]
+ *		[--fqdn NAME] [--bav-conf FILE] [--relay-domains FILE]
+ *		[--transport FILE] [--transport-name NAME] [--map-type TYPE]
+ *		[--postmap PATH] [--dry-run]
+ *
+ *	int cmd_maps_emm(int argc, char **argv)
+ * DESCRIPTION
+ *	Reads, in one transaction of the EMM database named by STORE-URI
+ *	(opened without bav's schema check), company_tbl (company_id,
+ *	status, mailloop_domain) and the mailloop_tbl rows of active
+ *	companies, and writes what bav-update writes (emm-mailloop spec
+ *	sections 3.4, 4.2, 4.3):
+ *	  bav.conf	"@FQDN accept:rid=local"; "fbl@FILTER accept:rid=fbl"
+ *			and "fbl@D alias:fbl@FILTER" per other managed
+ *			domain; per filter (by rid) aml_RID@ and reply_RID@
+ *			FILTER "accept:rid=..,cid=..,fwd=..,spam_email=..,
+ *			spam_fwd=..,spam_req=..,ar=..,armid=..,sub=L:F"
+ *			(",", "%" escaped), alias lines of both for the
+ *			filter's other domains (its filter addresses' domains,
+ *			then its company's mailloop domain) and one alias line
+ *			per filter address;
+ *	  relay domains	"DOMAIN<TAB>dummy" per managed domain;
+ *	  transport	"DOMAIN<TAB>mailloop:" (--transport-name) per managed
+ *			domain; entries of the old file keep their value,
+ *			entries of domains no longer managed are removed.
+ *	The filter domain is --filter-name, or (when it is "localhost" or
+ *	not given) company 1's mailloop_domain. Managed domains: the filter
+ *	domain, the mailloop domains of the active companies and the
+ *	domains of accepted filter addresses, less a filter address domain
+ *	that is also a forward target and was not managed before (spec
+ *	4.3 step 5). A filter address is skipped when it is an aml_N@ or
+ *	reply_N@ address or has no "@", refused (warning) when its local
+ *	part is fbl, its domain is not a valid domain, or another filter
+ *	already uses it. The autoresponder counts only with ar_enable, a
+ *	mailing id and a security token.
+ *
+ *	Fixed against bav-update (spec 4.3 "Errors", 8.4 item 2): every
+ *	row is read before anything is written, and a database error
+ *	(server gone, query failed) writes nothing: every file keeps its
+ *	old content and the exit status says why. The new bav.conf is
+ *	loaded by the milter's own parser (bav_addrtable_load_mem) before
+ *	it replaces the old one. Files are written only when changed, to a
+ *	temporary file that is fsync'ed and renamed (cmd_maps_write_file);
+ *	the transport map first, then relay domains, then bav.conf, so a
+ *	new domain is routed to the mailloop before Postfix accepts it.
+ *	One run gives the table bav-update reaches after its second cycle
+ *	(the new domains are managed at once). spam_forward is an integer
+ *	column and is written as such; a multi-address forward is checked
+ *	address by address against the managed domains.
+ * DIAGNOSTICS
+ *	"bav maps: ..." on stderr, one warning per refused filter address
+ *	or autoresponder. Exit 0 (files up to date); 64 usage; 73 a file
+ *	can't be written; 75 the database is unavailable (files unchanged);
+ *	78 configuration (no filter domain, bad URI, a generated table the
+ *	parser refuses); 1 postmap failed.
+ * SEE ALSO
+ *	cmd_maps.c, bav_addrtable.h, bav(1), bav-emm(7), postmap(1)
+ */
+#include "cmd.h"
+#include "cmd_store.h"
+#include "cmd_emm.h"
+#include "bav_addrtable.h"
+
+#include <ctype.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+struct slist {
+	char **v;
+	size_t n, alloc;
+};
+
+/* One mailloop_tbl row; columns as text ("" for NULL). */
+enum { F_RID, F_CID, F_ADDR, F_FWD_EN, F_FWD, F_AR_EN, F_AR_MID, F_TOKEN,
+       F_SUB_EN, F_LIST, F_FORM, F_SPAM_EMAIL, F_SPAM_FWD, F_SPAM_REQ,
+       F_NCOLS };
+
+struct filter {
+	char *col[F_NCOLS];
+	struct slist aliases;		/* accepted filter addresses */
+	struct slist domains;		/* their domains, lower-case */
+	const char *company_domain;	/* valid, lower-case, or NULL */
+};
+
+struct emm_maps {
+	const char *uri, *password_file, *filter_name, *fqdn;
+	const char *bav_conf, *relay, *transport, *transport_name;
+	const char *map_type, *postmap;
+	bool dry_run;
+	char filter[256];
+	char *company1_domain;
+	struct slist company_ids, company_domains; /* active, parallel */
+	struct filter *filters;
+	size_t nfilters, afilters;
+	struct slist old_relay, old_relay_val, old_tr, old_tr_val;
+	struct slist mine, fwd_domains, managed, used, lines;
+};
+
+static void sl_add(struct slist *l, const char *s)
+{
+	if (l->n == l->alloc) {
+		l->alloc = l->alloc != 0 ? l->alloc * 2 : 16;
+		l->v = realloc(l->v, l->alloc * sizeof(*l->v)); /* @UNSAFE */
+		if (l->v == NULL)
+			abort();
+	}
+	if ((l->v[l->n++] = strdup(s)) == NULL)
+		abort();
+}
+
+static ssize_t sl_find(const struct slist *l, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void sl_add_once(struct slist *l, const char *s)
+{
+	if (sl_find(l, s) < 0)
+		sl_add(l, s);
+}
+
+static void sl_free(struct slist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* OpenEMM's valid domain, ^[0-9a-z][0-9a-z_+-]*(\.[0-9a-z][0-9a-z_+-]*)+$
+   case-insensitively; copies it lower-cased (and trimmed) into buf. */
+static bool emm_domain(const char *d, char *buf, size_t size)
+{
+	bool dot = false, start = true;
+	size_t len = 0;
+
+	while (isspace((unsigned char)*d))
+		d++;
+	for (; *d != '\0' && !isspace((unsigned char)*d); d++) {
+		char c = (char)tolower((unsigned char)*d);
+
+		if (len + 1 >= size)
+			return false;
+		if (c == '.') {
+			if (start)
+				return false;
+			dot = true;
+			start = true;
+		} else if (isdigit((unsigned char)c) || (c >= 'a' && c <= 'z')) {
+			start = false;
+		} else if (start || (c != '_' && c != '+' && c != '-')) {
+			return false;
+		}
+		buf[len++] = c;
+	}
+	while (isspace((unsigned char)*d))
+		d++;
+	buf[len] = '\0';
+	return *d == '\0' && dot && !start;
+}
+
+/* Append ",name=value" with "%" and "," escaped (spec 3.1). */
+static void add_opt(char *buf, size_t size, const char *name,
+		    const char *value)
+{
+	size_t len = strlen(buf);
+	const char *p;
+
+	if (value == NULL || *value == '\0')
+		return;
+	len += (size_t)snprintf(buf + len, size - len, "%s%s=",
+				len > 0 ? "," : "", name);
+	for (p = value; *p != '\0' && len + 4 < size; p++) {
+		if (*p == '%' || *p == ',')
+			len += (size_t)snprintf(buf + len, size - len, "%%%02X",
+						(unsigned char)*p);
+		else
+			buf[len++] = *p;
+	}
+	buf[len < size ? len : size - 1] = '\0';
+}
+
+/* ---- reading the database ---------------------------------------------- */
+
+static int company_row(void *ctx, const struct bav_store_value *v,
+		       const char *const *names, unsigned int n)
+{
+	struct emm_maps *m = ctx;
+	char dom[256];
+	bool valid;
+
+	(void)names;
+	if (n < 3 || v[0].s == NULL)
+		return 0;
+	valid = v[2].s != NULL && emm_domain(v[2].s, dom, sizeof(dom));
+	if (v[0].i == 1 && valid && (m->company1_domain = strdup(dom)) == NULL)
+		abort();
+	if (v[1].s == NULL || strcmp(v[1].s, "active") != 0)
+		return 0;
+	if (!valid) {
+		fprintf(stderr, "bav maps: company %s: no valid mailloop "
+			"domain\n", v[0].s);
+		return 0;
+	}
+	sl_add(&m->company_ids, v[0].s);
+	sl_add(&m->company_domains, dom);
+	return 0;
+}
+
+static int filter_row(void *ctx, const struct bav_store_value *v,
+		      const char *const *names, unsigned int n)
+{
+	struct emm_maps *m = ctx;
+	struct filter *f;
+	unsigned int i;
+
+	(void)names;
+	if (m->nfilters == m->afilters) {
+		m->afilters = m->afilters != 0 ? m->afilters * 2 : 16;
+		m->filters = realloc(m->filters, m->afilters *	/* @UNSAFE */
+				     sizeof(*m->filters));
+		if (m->filters == NULL)
+			abort();
+	}
+	f = &m->filters[m->nfilters++];
+	memset(f, 0, sizeof(*f));
+	for (i = 0; i < F_NCOLS; i++)
+		if ((f->col[i] = strdup(i < n && v[i].s != NULL ? v[i].s :
+					"")) == NULL)
+			abort();
+	return 0;
+}
+
+static const char company_sql[] =
+	"SELECT company_id, status, mailloop_domain FROM company_tbl"
+	" ORDER BY company_id";
+static const char filter_sql[] =
+	"SELECT m.rid, m.company_id, m.filter_address, m.forward_enable,"
+	" m.forward, m.ar_enable, m.autoresponder_mailing_id,"
+	" m.security_token, m.subscribe_enable, m.mailinglist_id,"
+	" m.form_id, m.spam_email, m.spam_forward, m.spam_required"
+	" FROM mailloop_tbl m JOIN company_tbl c"
+	" ON c.company_id = m.company_id WHERE c.status = 'active'"
+	" ORDER BY m.rid";
+
+/* Everything is read before anything is written; 0 or an exit status. */
+static int read_db(struct emm_maps *m)
+{
+	struct bav_store *store = NULL;
+	const char *error = NULL;
+	int ret;
+
+	if ((ret = store_cmd_open_any(m->uri, m->password_file, &store)) != 0)
+		return ret;
+	ret = bav_store_begin(store, &error);
+	if (ret == BAV_OK)
+		ret = bav_store_exec(store, company_sql, NULL, 0, company_row,
+				     m, &error);
+	if (ret == BAV_OK)
+		ret = bav_store_exec(store, filter_sql, NULL, 0, filter_row,
+				     m, &error);
+	if (ret == BAV_OK)
+		ret = bav_store_commit(store, &error);
+	if (ret != BAV_OK) {
+		fprintf(stderr, "bav maps: %s; files left unchanged\n",
+			error != NULL ? error : "database error");
+		(void)bav_store_rollback(store, &error);
+		ret = store_cmd_exit(ret);
+	}
+	bav_store_close(&store);
+	return ret;
+}
+
+/* ---- the old relay and transport files ---------------------------------- */
+
+/* "domain<blank>value" lines; invalid and duplicate domains dropped. */
+static void read_map(const char *path, struct slist *keys,
+		     struct slist *vals, const char *def)
+{
+	char line[2048], dom[256];
+	FILE *fp;
+
+	if (path == NULL || (fp = fopen(path, "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *p = line, *val;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		while (isspace((unsigned char)*p))
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		val = p + strcspn(p, " \t");
+		if (*val != '\0')
+			*val++ = '\0';
+		while (isspace((unsigned char)*val))
+			val++;
+		if (!emm_domain(p, dom, sizeof(dom)) || sl_find(keys, dom) >= 0)
+			continue;
+		sl_add(keys, dom);
+		sl_add(vals, *val != '\0' ? val : def);
+	}
+	fclose(fp);
+}
+
+/* ---- building ----------------------------------------------------------- */
+
+static bool aml_or_reply(const char *a)
+{
+	const char *p = NULL;
+
+	if (strncasecmp(a, "aml_", 4) == 0)
+		p = a + 4;
+	else if (strncasecmp(a, "reply_", 6) == 0)
+		p = a + 6;
+	if (p == NULL || !isdigit((unsigned char)*p))
+		return false;
+	while (isdigit((unsigned char)*p))
+		p++;
+	return *p == '@';
+}
+
+/* Pass 1 for one filter: its accepted filter addresses and domains. */
+static void filter_addresses(struct emm_maps *m, struct filter *f)
+{
+	char *list, *tok, *save = NULL, dom[256], key[512];
+	const char *rid = f->col[F_RID];
+	ssize_t c;
+	size_t i;
+
+	if ((c = sl_find(&m->company_ids, f->col[F_CID])) >= 0)
+		f->company_domain = m->company_domains.v[c];
+	if ((list = strdup(f->col[F_ADDR])) == NULL)
+		abort();
+	for (tok = strtok_r(list, ", \t\r\n", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t\r\n", &save)) {
+		const char *at = strchr(tok, '@');
+
+		if (at == NULL || aml_or_reply(tok))
+			continue;
+		if (!emm_domain(at + 1, dom, sizeof(dom))) {
+			fprintf(stderr, "bav maps: filter %s: address %s has "
+				"no valid domain, skipped\n", rid, tok);
+			continue;
+		}
+		snprintf(key, sizeof(key), "%.*s@%s", (int)(at - tok), tok,
+			 dom);
+		for (i = 0; key[i] != '@'; i++)
+			key[i] = (char)tolower((unsigned char)key[i]);
+		if (strncmp(key, "fbl@", 4) == 0 || sl_find(&m->used, key) >= 0) {
+			fprintf(stderr, "bav maps: filter %s: address %s %s, "
+				"skipped\n", rid, tok, strncmp(key, "fbl@", 4)
+				== 0 ? "is reserved" : "is used twice");
+			continue;
+		}
+		sl_add(&m->used, key);
+		sl_add(&f->aliases, tok);
+		if (strcmp(dom, m->filter) != 0)
+			sl_add_once(&f->domains, dom);
+		sl_add_once(&m->mine, dom);
+	}
+	free(list);
+}
+
+/* The domains of a forward list (every address, spec 4.3 step 5). */
+static void forward_domains(struct emm_maps *m, const struct filter *f)
+{
+	char *list, *tok, *save = NULL, dom[256];
+
+	if (atoi(f->col[F_FWD_EN]) == 0)
+		return;
+	if ((list = strdup(f->col[F_FWD])) == NULL)
+		abort();
+	for (tok = strtok_r(list, ", \t\r\n", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t\r\n", &save)) {
+		const char *at = strchr(tok, '@');
+
+		if (at != NULL && emm_domain(at + 1, dom, sizeof(dom)))
+			sl_add_once(&m->fwd_domains, dom);
+	}
+	free(list);
+}
+
+/* Managed := mine, less new forward-target domains (spec 4.3 step 5). */
+static void managed_domains(struct emm_maps *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->mine.n; i++) {
+		const char *d = m->mine.v[i];
+
+		if (sl_find(&m->fwd_domains, d) >= 0 &&
+		    sl_find(&m->old_relay, d) < 0 &&
+		    sl_find(&m->company_domains, d) < 0 &&
+		    strcmp(d, m->filter) != 0) {
+			fprintf(stderr, "bav maps: %s is a forward target, "
+				"not made a relay domain\n", d);
+			continue;
+		}
+		sl_add(&m->managed, d);
+	}
+	qsort(m->managed.v, m->managed.n, sizeof(char *), cmp_str);
+}
+
+static void filter_options(const struct filter *f, char *opts, size_t size)
+{
+	const char *rid = f->col[F_RID];
+	char sub[64], fwd[256];
+	size_t len;
+
+	opts[0] = '\0';
+	add_opt(opts, size, "rid", rid);
+	if (atoll(f->col[F_CID]) != 0)
+		add_opt(opts, size, "cid", f->col[F_CID]);
+	if (atoi(f->col[F_FWD_EN]) != 0) {
+		const char *p = f->col[F_FWD];
+
+		while (isspace((unsigned char)*p))
+			p++;
+		snprintf(fwd, sizeof(fwd), "%s", p);
+		len = strlen(fwd);
+		while (len > 0 && isspace((unsigned char)fwd[len - 1]))
+			fwd[--len] = '\0';
+		add_opt(opts, size, "fwd", fwd);
+	}
+	add_opt(opts, size, "spam_email", f->col[F_SPAM_EMAIL]);
+	add_opt(opts, size, "spam_fwd", f->col[F_SPAM_FWD]);
+	add_opt(opts, size, "spam_req", f->col[F_SPAM_REQ]);
+	if (atoi(f->col[F_AR_EN]) != 0) {
+		if (atoll(f->col[F_AR_MID]) != 0 && f->col[F_TOKEN][0] != '\0') {
+			add_opt(opts, size, "ar", rid);
+			add_opt(opts, size, "armid", f->col[F_AR_MID]);
+		} else {
+			fprintf(stderr, "bav maps: filter %s: autoresponder "
+				"needs a mailing id and a security token, "
+				"disabled\n", rid);
+		}
+	}
+	if (atoi(f->col[F_SUB_EN]) != 0 && atoll(f->col[F_LIST]) != 0 &&
+	    atoll(f->col[F_FORM]) != 0) {
+		snprintf(sub, sizeof(sub), "%s:%s", f->col[F_LIST],
+			 f->col[F_FORM]);
+		add_opt(opts, size, "sub", sub);
+	}
+}
+
+static void addf(struct slist *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void addf(struct slist *l, const char *fmt, ...)
+{
+	char line[4800];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	sl_add(l, line);
+}
+
+static void filter_lines(struct emm_maps *m, const struct filter *f)
+{
+	const char *rid = f->col[F_RID], *flt = m->filter;
+	struct slist cand = { NULL, 0, 0 };
+	char opts[4096];
+	size_t i;
+
+	filter_options(f, opts, sizeof(opts));
+	addf(&m->lines, "aml_%s@%s\taccept:%s", rid, flt, opts);
+	addf(&m->lines, "reply_%s@%s\taccept:%s", rid, flt, opts);
+	for (i = 0; i < f->domains.n; i++)
+		if (sl_find(&m->managed, f->domains.v[i]) >= 0)
+			sl_add(&cand, f->domains.v[i]);
+	if (f->company_domain != NULL && strcmp(f->company_domain, flt) != 0 &&
+	    sl_find(&m->managed, f->company_domain) >= 0)
+		sl_add_once(&cand, f->company_domain);
+	for (i = 0; i < cand.n; i++) {
+		addf(&m->lines, "aml_%s@%s\talias:aml_%s@%s", rid, cand.v[i],
+		     rid, flt);
+		addf(&m->lines, "reply_%s@%s\talias:reply_%s@%s", rid,
+		     cand.v[i], rid, flt);
+	}
+	for (i = 0; i < f->aliases.n; i++)
+		addf(&m->lines, "%s\talias:aml_%s@%s", f->aliases.v[i], rid,
+		     flt);
+	sl_free(&cand);
+}
+
+/* A forward target in a managed domain that is not a filter address
+   loops back into the mailloop (spec 4.3 step 5): warn. */
+static void check_forwards(const struct emm_maps *m, const struct filter *f)
+{
+	char *list, *tok, *save = NULL, dom[256], key[512];
+	size_t i;
+
+	if (atoi(f->col[F_FWD_EN]) == 0)
+		return;
+	if ((list = strdup(f->col[F_FWD])) == NULL)
+		abort();
+	for (tok = strtok_r(list, ", \t\r\n", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t\r\n", &save)) {
+		const char *at = strchr(tok, '@');
+
+		if (at == NULL || !emm_domain(at + 1, dom, sizeof(dom)) ||
+		    sl_find(&m->managed, dom) < 0)
+			continue;
+		snprintf(key, sizeof(key), "%s", tok);
+		for (i = 0; key[i] != '\0'; i++)
+			key[i] = (char)tolower((unsigned char)key[i]);
+		if (sl_find(&m->used, key) < 0 && !aml_or_reply(key))
+			fprintf(stderr, "bav maps: filter %s: forward address "
+				"%s is in a managed domain\n", f->col[F_RID],
+				tok);
+	}
+	free(list);
+}
+
+static void build(struct emm_maps *m)
+{
+	size_t i;
+
+	sl_add_once(&m->mine, m->filter);
+	for (i = 0; i < m->company_domains.n; i++)
+		sl_add_once(&m->mine, m->company_domains.v[i]);
+	for (i = 0; i < m->nfilters; i++) {
+		filter_addresses(m, &m->filters[i]);
+		forward_domains(m, &m->filters[i]);
+	}
+	managed_domains(m);
+	if (m->fqdn != NULL && *m->fqdn != '\0')
+		addf(&m->lines, "@%s\taccept:rid=local", m->fqdn);
+	addf(&m->lines, "fbl@%s\taccept:rid=fbl", m->filter);
+	for (i = 0; i < m->managed.n; i++)
+		if (strcmp(m->managed.v[i], m->filter) != 0)
+			addf(&m->lines, "fbl@%s\talias:fbl@%s",
+			     m->managed.v[i], m->filter);
+	for (i = 0; i < m->nfilters; i++) {
+		filter_lines(m, &m->filters[i]);
+		check_forwards(m, &m->filters[i]);
+	}
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+static char *join(const struct slist *l)
+{
+	size_t len = 1, pos = 0, n, i;
+	char *s;
+
+	for (i = 0; i < l->n; i++)
+		len += strlen(l->v[i]) + 1;	/* @UNSAFE: counted here */
+	if ((s = malloc(len)) == NULL)
+		abort();
+	for (i = 0; i < l->n; i++) {
+		n = strlen(l->v[i]);
+		memcpy(s + pos, l->v[i], n);
+		s[pos + n] = '\n';
+		pos += n + 1;
+	}
+	s[pos] = '\0';
+	return s;
+}
+
+/* The relay and transport texts: managed domains in order; an old
+   line's value is kept (spec 4.2 steps 1 and 4). */
+static char *map_text(const struct emm_maps *m, const struct slist *keys,
+		      const struct slist *vals, const char *def)
+{
+	struct slist out = { NULL, 0, 0 };
+	char *text;
+	ssize_t k;
+	size_t i;
+
+	for (i = 0; i < m->managed.n; i++) {
+		k = sl_find(keys, m->managed.v[i]);
+		addf(&out, "%s\t%s", m->managed.v[i], k >= 0 ? vals->v[k] : def);
+	}
+	text = join(&out);
+	sl_free(&out);
+	return text;
+}
+
+static int write_all(struct emm_maps *m)
+{
+	struct bav_addrtable *table = NULL;
+	char *conf, *relay, *tr, *error = NULL;
+	int ret = 0, r;
+
+	conf = join(&m->lines);
+	if (bav_addrtable_load_mem("generated bav.conf", conf, strlen(conf),
+				   &table, &error) != BAV_OK) {
+		fprintf(stderr, "bav maps: %s; files left unchanged\n", error);
+		free(error);
+		free(conf);
+		return CMD_EX_CONFIG;
+	}
+	bav_addrtable_unref(&table);
+	relay = map_text(m, &m->old_relay, &m->old_relay_val, "dummy");
+	tr = map_text(m, &m->old_tr, &m->old_tr_val, m->transport_name);
+	r = cmd_maps_write_file(m->transport, tr, m->map_type, m->postmap,
+				m->dry_run);
+	ret = ret == 0 ? r : ret;
+	if (r == 0) {
+		r = cmd_maps_write_file(m->relay, relay, m->map_type,
+					m->postmap, m->dry_run);
+		ret = ret == 0 ? r : ret;
+	}
+	if (r == 0) {
+		r = cmd_maps_write_file(m->bav_conf, conf, NULL, NULL,
+					m->dry_run);
+		ret = ret == 0 ? r : ret;
+	}
+	free(conf);
+	free(relay);
+	free(tr);
+	return ret;
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+enum { OPT_EMM = 500, OPT_PWFILE, OPT_FILTER, OPT_FQDN, OPT_BAVCONF,
+       OPT_RELAY, OPT_TRANSPORT, OPT_TNAME, OPT_MAPTYPE, OPT_POSTMAP,
+       OPT_DRY };
+
+static const struct option emm_opts[] = {
+	{ "emm", required_argument, NULL, OPT_EMM },
+	{ "password-file", required_argument, NULL, OPT_PWFILE },
+	{ "filter-name", required_argument, NULL, OPT_FILTER },
+	{ "filter-domain", required_argument, NULL, OPT_FILTER },
+	{ "fqdn", required_argument, NULL, OPT_FQDN },
+	{ "bav-conf", required_argument, NULL, OPT_BAVCONF },
+	{ "relay-domains", required_argument, NULL, OPT_RELAY },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "transport-name", required_argument, NULL, OPT_TNAME },
+	{ "map-type", required_argument, NULL, OPT_MAPTYPE },
+	{ "postmap", required_argument, NULL, OPT_POSTMAP },
+	{ "dry-run", no_argument, NULL, OPT_DRY },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int emm_usage(void)
+{
+	fputs("usage: bav maps --emm STORE-URI [--password-file FILE]"
+	      " [--filter-name NAME] [--fqdn NAME]\n"
+	      "                [--bav-conf FILE] [--relay-domains FILE]"
+	      " [--transport FILE]\n"
+	      "                [--transport-name NAME] [--map-type TYPE]"
+	      " [--postmap PATH] [--dry-run]\n", stderr);
+	return CMD_EX_USAGE;
+}
+
+/* The host's FQDN, lower-cased (OpenEMM: socket.getfqdn()). */
+static void host_fqdn(char *buf, size_t size)
+{
+	struct addrinfo hints, *ai = NULL;
+	size_t i;
+
+	buf[0] = '\0';
+	if (gethostname(buf, size - 1) < 0) {
+		buf[0] = '\0';
+		return;
+	}
+	buf[size - 1] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_CANONNAME;
+	if (strchr(buf, '.') == NULL &&
+	    getaddrinfo(buf, NULL, &hints, &ai) == 0 && ai != NULL &&
+	    ai->ai_canonname != NULL)
+		snprintf(buf, size, "%s", ai->ai_canonname);
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	for (i = 0; buf[i] != '\0'; i++)
+		buf[i] = (char)tolower((unsigned char)buf[i]);
+}
+
+static void emm_free(struct emm_maps *m)
+{
+	size_t i, c;
+
+	for (i = 0; i < m->nfilters; i++) {
+		for (c = 0; c < F_NCOLS; c++)
+			free(m->filters[i].col[c]);
+		sl_free(&m->filters[i].aliases);
+		sl_free(&m->filters[i].domains);
+	}
+	free(m->filters);
+	free(m->company1_domain);
+	sl_free(&m->company_ids);
+	sl_free(&m->company_domains);
+	sl_free(&m->old_relay);
+	sl_free(&m->old_relay_val);
+	sl_free(&m->old_tr);
+	sl_free(&m->old_tr_val);
+	sl_free(&m->mine);
+	sl_free(&m->fwd_domains);
+	sl_free(&m->managed);
+	sl_free(&m->used);
+	sl_free(&m->lines);
+}
+
+int cmd_maps_emm(int argc, char **argv)
+{
+	struct emm_maps m;
+	char fqdn[256];
+	int c, ret;
+
+	memset(&m, 0, sizeof(m));
+	m.transport_name = "mailloop:";
+	m.postmap = "/usr/sbin/postmap";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", emm_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_EMM: m.uri = optarg; break;
+		case OPT_PWFILE: m.password_file = optarg; break;
+		case OPT_FILTER: m.filter_name = optarg; break;
+		case OPT_FQDN: m.fqdn = optarg; break;
+		case OPT_BAVCONF: m.bav_conf = optarg; break;
+		case OPT_RELAY: m.relay = optarg; break;
+		case OPT_TRANSPORT: m.transport = optarg; break;
+		case OPT_TNAME: m.transport_name = optarg; break;
+		case OPT_MAPTYPE: m.map_type = optarg; break;
+		case OPT_POSTMAP: m.postmap = optarg; break;
+		case OPT_DRY: m.dry_run = true; break;
+		default: return emm_usage();
+		}
+	}
+	if (m.uri == NULL || optind != argc)
+		return emm_usage();
+	if (m.fqdn == NULL) {
+		host_fqdn(fqdn, sizeof(fqdn));
+		m.fqdn = fqdn;
+	}
+	if (m.filter_name != NULL && strcasecmp(m.filter_name, "localhost") != 0 &&
+	    !emm_domain(m.filter_name, m.filter, sizeof(m.filter))) {
+		fprintf(stderr, "bav maps: bad filter name: %s\n",
+			m.filter_name);
+		return CMD_EX_USAGE;
+	}
+	if ((ret = read_db(&m)) == 0) {
+		if (m.filter[0] == '\0' && m.company1_domain != NULL)
+			snprintf(m.filter, sizeof(m.filter), "%s",
+				 m.company1_domain);
+		if (m.filter[0] == '\0') {
+			fprintf(stderr, "bav maps: no filter domain: give "
+				"--filter-name or set company 1's "
+				"mailloop_domain; files left unchanged\n");
+			ret = CMD_EX_CONFIG;
+		}
+	}
+	if (ret == 0) {
+		read_map(m.relay, &m.old_relay, &m.old_relay_val, "dummy");
+		read_map(m.transport, &m.old_tr, &m.old_tr_val,
+			 m.transport_name);
+		build(&m);
+		ret = write_all(&m);
+	}
+	emm_free(&m);
+	return ret;
+}
