@@ -4,7 +4,7 @@
  *	cmd_deliver - "bav deliver": the delivery agent of a master.cf pipe
  *	transport
  * SYNOPSIS
- *	bav deliver [-C FILE] -f SENDER [-q QUEUEID] [--spool DIR] [--store URI]
+ *	bav deliver -f SENDER [-q QUEUEID] [--spool DIR] [--store URI]
  *		[--keep-days N] [--rules FILE]... [--no-default-rules]
  *		[--rid RID] [--max-size BYTES] [--host NAME]
  *		[--sendmail PATH] [--forward ADDRESS] [--no-forward]
@@ -45,8 +45,8 @@
  *	bav-deliver(8), pipe(8), sysexits(3), bav_spool.h
  */
 #include "deliver.h"
-#include "cmd_config.h"
 #include "cmd_store.h"
+#include "bav_emm.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -159,10 +159,9 @@ static int parse_args(struct deliver_cfg *cfg, struct deliver_args *a,
 	int opt, r;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "f:q:hC:", long_opts,
+	while ((opt = getopt_long(argc, argv, "f:q:h", long_opts,
 				  NULL)) != -1) {
 		switch (opt) {
-		case 'C': break;	/* main.cf, read by main() */
 		case 'f': a->sender = optarg; break;
 		case 'q': a->queue_id = optarg; break;
 		case OPT_STORE: cfg->store_uri = optarg; break;
@@ -190,6 +189,8 @@ static void record_now(const struct deliver_cfg *cfg,
 		       const struct deliver_args *a)
 {
 	struct bav_store *store = NULL;
+	struct bav_emm *emm = NULL;
+	struct bav_emm_outcome eo = { .action = "" };
 	struct bav_store_opts so = { .migrate = true };
 	struct bav_pool *pool = bav_pool_new(65536);
 	struct bav_spool_entry *e;
@@ -202,6 +203,19 @@ static void record_now(const struct deliver_cfg *cfg,
 	ret = bav_spool_read(spool, entry, pool, &e, &error);
 	if (ret != BAV_OK || e->verdict == NULL)
 		goto out;
+	if (bav_emm_uri(cfg->store_uri)) {	/* OpenEMM tables, bav-emm(7) */
+		if (bav_emm_open(cfg->store_uri, NULL, &emm, &oerr) != BAV_OK)
+			error = oerr;
+		else if ((ret = bav_emm_record_entry(emm, e, &eo, &error)) >= 0)
+			ret = bav_spool_done(spool, entry, a->keep_days > 0,
+					     &error);
+		if (ret >= 0 && error == NULL)
+			report(LOG_INFO, a->queue_id, "emm: action=%s, rid=%lld,"
+			       " company=%lld, mailing=%lld, customer=%lld,"
+			       " detail=%d", eo.action, eo.rid, eo.company_id,
+			       eo.mailing_id, eo.customer_id, eo.detail);
+		goto out;
+	}
 	if (bav_store_open(cfg->store_uri, &so, &store, &oerr) != BAV_OK) {
 		error = oerr;
 		goto out;
@@ -216,6 +230,7 @@ out:
 		       "the recorder: %s", error);
 	if (store != NULL)
 		bav_store_close(&store);
+	bav_emm_close(&emm);
 	free(oerr);
 	bav_pool_free(&pool);
 }
@@ -233,12 +248,8 @@ int cmd_deliver(int argc, char **argv)
 
 	signal(SIGXFSZ, SIG_IGN);	/* a file size limit is a write error */
 	signal(SIGPIPE, SIG_IGN);
-	openlog("bav/deliver", LOG_PID, cmd_config_facility());
+	openlog("bav/deliver", LOG_PID, LOG_MAIL);
 	deliver_cfg_init(&cfg, argc);
-	/* main.cf: deliver_store, spool_keep_days (options override) */
-	cfg.store_uri = cmd_config_str("deliver_store");
-	a.keep_days = (int)bav_config_get_number(cmd_config(),
-						 "spool_keep_days");
 	if ((ret = parse_args(&cfg, &a, argc, argv)) != 0)
 		goto out;
 	if (deliver_cfg_load(&cfg, "deliver") < 0) {
