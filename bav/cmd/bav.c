@@ -23,6 +23,7 @@
  */
 #include "cmd.h"
 #include "cmd_store.h"
+#include "cmd_config.h"
 #include "deliver.h"
 
 #include <stdlib.h>
@@ -60,8 +61,10 @@ void cmd_usage(FILE *fp)
 	      "       bav verp make|check --secret-file FILE ...\n"
 	      "       bav check spool|store|bounces|milter|policyd|lmtpd"
 	      " [-w WARN] [-c CRIT] ...\n"
+	      "       bav config check|show [-n] [-C FILE] [KEY...]\n"
 	      "       bav version\n"
-	      "       bav help\n", fp);
+	      "       bav help\n"
+	      "       (bav -C FILE COMMAND ...: another main.cf)\n", fp);
 }
 
 static void oom(size_t size)
@@ -77,15 +80,35 @@ static void oom(size_t size)
 
 int main(int argc, char **argv)
 {
-	const char *cmd;
+	const char *cmd, *config_path = NULL;
+	int ret;
 
 	bav_set_oom_hook(oom);
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
+	if (argc >= 3 && strcmp(argv[1], "-C") == 0) {
+		/* bav -C FILE COMMAND ...: drop the option */
+		config_path = argv[2];
+		argv[2] = argv[0];
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 2) {
 		cmd_usage(stderr);
 		return CMD_EX_USAGE;
 	}
 	cmd = argv[1];
+	if (strcmp(cmd, "config") == 0)
+		return cmd_config_main(argc - 1, argv + 1, config_path);
+	/* main.cf: deliver, lmtpd and recorder also take their own -C */
+	if (strcmp(cmd, "deliver") == 0 || strcmp(cmd, "lmtpd") == 0 ||
+	    strcmp(cmd, "recorder") == 0) {
+		const char *p = cmd_config_scan(argc - 1, argv + 1);
+
+		if (p != NULL)
+			config_path = p;
+	}
+	if ((ret = cmd_config_init(config_path, cmd)) != 0)
+		return ret;
 	if (strcmp(cmd, "record") == 0)
 		return cmd_record(argc - 1, argv + 1);
 	if (strcmp(cmd, "show") == 0)

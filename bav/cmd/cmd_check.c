@@ -659,7 +659,7 @@ static int parse_args(struct check *c, int argc, char **argv)
 	int opt;
 
 	optind = 2;
-	while ((opt = getopt_long(argc, argv, "w:c:t:s:H:", check_opts,
+	while ((opt = getopt_long(argc, argv, ":w:c:t:s:H:", check_opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'w':
@@ -762,13 +762,14 @@ int cmd_check(int argc, char **argv)
 	for (i = 0; argc >= 2 && i < sizeof(checks) / sizeof(checks[0]); i++)
 		if (strcmp(argv[1], checks[i].arg) == 0)
 			break;
+	if (argc >= 2 && i < sizeof(checks) / sizeof(checks[0]))
+		c.name = checks[i].name;
 	if (argc < 2 || i == sizeof(checks) / sizeof(checks[0]) ||
 	    parse_args(&c, argc, argv) < 0) {
 		ret = check_usage(&c);
 		bav_pool_free(&c.pool);
 		return ret;
 	}
-	c.name = checks[i].name;
 	set_defaults(&c, &checks[i].warn, &checks[i].crit);
 	if (checks[i].needs_socket && c.sock == NULL) {
 		ret = unknown(&c, "-s SOCKET is required");

@@ -4,7 +4,7 @@
  *	cmd_deliver - "bav deliver": the delivery agent of a master.cf pipe
  *	transport
  * SYNOPSIS
- *	bav deliver -f SENDER [-q QUEUEID] [--spool DIR] [--store URI]
+ *	bav deliver [-C FILE] -f SENDER [-q QUEUEID] [--spool DIR] [--store URI]
  *		[--keep-days N] [--rules FILE]... [--no-default-rules]
  *		[--rid RID] [--max-size BYTES] [--host NAME]
  *		[--sendmail PATH] [--forward ADDRESS] [--no-forward]
@@ -45,6 +45,7 @@
  *	bav-deliver(8), pipe(8), sysexits(3), bav_spool.h
  */
 #include "deliver.h"
+#include "cmd_config.h"
 #include "cmd_store.h"
 #include "bav_emm.h"
 
@@ -159,9 +160,10 @@ static int parse_args(struct deliver_cfg *cfg, struct deliver_args *a,
 	int opt, r;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "f:q:h", long_opts,
+	while ((opt = getopt_long(argc, argv, "f:q:hC:", long_opts,
 				  NULL)) != -1) {
 		switch (opt) {
+		case 'C': break;	/* main.cf, read by main() */
 		case 'f': a->sender = optarg; break;
 		case 'q': a->queue_id = optarg; break;
 		case OPT_STORE: cfg->store_uri = optarg; break;
@@ -248,8 +250,12 @@ int cmd_deliver(int argc, char **argv)
 
 	signal(SIGXFSZ, SIG_IGN);	/* a file size limit is a write error */
 	signal(SIGPIPE, SIG_IGN);
-	openlog("bav/deliver", LOG_PID, LOG_MAIL);
+	openlog("bav/deliver", LOG_PID, cmd_config_facility());
 	deliver_cfg_init(&cfg, argc);
+	/* main.cf: deliver_store, spool_keep_days (options override) */
+	cfg.store_uri = cmd_config_str("deliver_store");
+	a.keep_days = (int)bav_config_get_number(cmd_config(),
+						 "spool_keep_days");
 	if ((ret = parse_args(&cfg, &a, argc, argv)) != 0)
 		goto out;
 	if (deliver_cfg_load(&cfg, "deliver") < 0) {

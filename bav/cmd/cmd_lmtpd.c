@@ -3,8 +3,8 @@
  * NAME
  *	cmd_lmtpd - "bav lmtpd": LMTP server writing the delivery spool
  * SYNOPSIS
- *	bav lmtpd -s unix:/path|inet:PORT[@HOST] [-t THREADS] [-T SECONDS]
- *		[-f] [--pid-file FILE] [--spool DIR] [--rules FILE]...
+ *	bav lmtpd [-C FILE] [-s unix:/path|inet:PORT[@HOST]] [-t THREADS]
+ *		[-T SECONDS] [-f] [--pid-file FILE] [--spool DIR] [--rules FILE]...
  *		[--no-default-rules] [--rid RID] [--max-size BYTES]
  *		[--host NAME] [--sendmail PATH] [--forward ADDRESS]
  *		[--no-forward] [--max-depth N] [--verp-secret-file FILE]
@@ -22,6 +22,9 @@
  *	before the per-recipient 250 replies; bav recorder moves it into the
  *	store. Postfix: transport_maps "example.com lmtp:unix:/path".
  *
+ *	Defaults come from main.cf (-C FILE, see bav-main.cf(5)):
+ *	lmtpd_listen, lmtpd_threads, lmtpd_timeout, lmtpd_pid_file,
+ *	syslog_facility and the keys of deliver_common.c; options override.
  *	-T is the idle timeout per command (default 300 s), --max-size the
  *	SIZE announced and enforced (default 64 MiB). It stays in the
  *	foreground (for a supervisor or systemd); --pid-file writes its pid.
@@ -39,6 +42,7 @@
  *	bav-deliver(8), lmtp_session.c, RFC 2033
  */
 #include "lmtp.h"
+#include "cmd_config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,6 +58,7 @@
 #include <unistd.h>
 
 #define CMD_EX_OSERR 71
+#define CMD_EX_CANTCREAT 73
 
 enum { OPT_PIDFILE = 400, OPT_QUIET };
 
@@ -78,8 +83,8 @@ struct worker {
 
 static int lmtpd_usage(void)
 {
-	fputs("usage: bav lmtpd -s unix:/path|inet:PORT[@HOST] [-t THREADS]"
-	      " [-T SECONDS] [--pid-file FILE]\n"
+	fputs("usage: bav lmtpd [-C FILE] [-s unix:/path|inet:PORT[@HOST]]"
+	      " [-t THREADS] [-T SECONDS] [--pid-file FILE]\n"
 	      "                 [--spool DIR] [--rules FILE]..."
 	      " [--no-default-rules] [--rid RID]\n"
 	      "                 [--max-size BYTES] [--host NAME]"
@@ -248,9 +253,10 @@ static int parse_args(struct deliver_cfg *cfg, struct lmtp_server *srv,
 	int opt, r;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:t:T:fh", long_opts,
+	while ((opt = getopt_long(argc, argv, "s:t:T:fhC:", long_opts,
 				  NULL)) != -1) {
 		switch (opt) {
+		case 'C': break;	/* main.cf, read by main() */
 		case 's': a->socket = optarg; break;
 		case 't':
 			a->threads = (unsigned int)atoi(optarg);
@@ -338,7 +344,12 @@ int cmd_lmtpd(int argc, char **argv)
 	deliver_cfg_init(&cfg, argc);
 	memset(&srv, 0, sizeof(srv));
 	srv.cfg = &cfg;
-	srv.timeout_s = 300;
+	a.socket = cmd_config_str("lmtpd_listen");
+	a.pid_file = cmd_config_str("lmtpd_pid_file");
+	a.threads = (unsigned int)bav_config_get_number(cmd_config(),
+							"lmtpd_threads");
+	srv.timeout_s = (unsigned int)bav_config_get_number(cmd_config(),
+							    "lmtpd_timeout");
 	srv.max_rcpts = 1000;
 	srv.max_errors = 10;
 	srv.stop = &stop_flag;
@@ -348,7 +359,7 @@ int cmd_lmtpd(int argc, char **argv)
 		ret = CMD_EX_CONFIG;
 		goto out;
 	}
-	openlog("bav/lmtpd", LOG_PID, LOG_MAIL);
+	openlog("bav/lmtpd", LOG_PID, cmd_config_facility());
 	/* the spool must be usable before we accept anything */
 	if (bav_spool_open(cfg.spool_dir, true, &spool, &oerr) != BAV_OK) {
 		fprintf(stderr, "bav lmtpd: %s\n", oerr);
@@ -362,11 +373,16 @@ int cmd_lmtpd(int argc, char **argv)
 		goto out;
 	}
 	if (a.pid_file != NULL) {
-		FILE *fp = fopen(a.pid_file, "w");
+		char perr[512];
 
-		if (fp != NULL) {
-			fprintf(fp, "%ld\n", (long)getpid());
-			fclose(fp);
+		if (bav_pidfile_write(a.pid_file, getpid(), perr,
+				      sizeof(perr)) < 0) {
+			fprintf(stderr, "bav lmtpd: pid file %s\n", perr);
+			syslog(LOG_ERR, "pid file %s", perr);
+			if (strncmp(a.socket, "unix:", 5) == 0)
+				(void)unlink(a.socket + 5);
+			ret = CMD_EX_CANTCREAT;
+			goto out;
 		}
 	}
 	syslog(LOG_INFO, "listening on %s, %u threads, spool %s", a.socket,

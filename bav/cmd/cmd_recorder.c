@@ -28,7 +28,10 @@
  *	store rejects permanently is moved to bad/ and logged, the rest of
  *	its batch recorded. Without --once the spool is polled every
  *	--interval seconds (default 1) until SIGTERM or SIGINT, which finish
- *	the current batch first. The store is $BAV_STORE unless --store.
+ *	the current batch first. SIGHUP closes the store after the current
+ *	batch and opens it again (a moved server, a replaced SQLite file, a
+ *	new password file) and logs that. The store is $BAV_STORE unless
+ *	--store.
  *
  *	With --autoreply-dir, human replies recorded for the first time get
  *	an RFC 3834 answer from a template (autoresponder.c), at most once
@@ -45,6 +48,7 @@
  *	bav-deliver(8), bav_spool.h, bav_store.h
  */
 #include "deliver.h"
+#include "cmd_config.h"
 #include "cmd_store.h"
 #include "bav_emm.h"
 #include "autoresponder.h"
@@ -96,12 +100,14 @@ struct recorder {
 	time_t last_expire;
 };
 
-static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t stop_flag, reload_flag;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
+	if (sig == SIGHUP)
+		reload_flag = 1;
+	else
+		stop_flag = 1;
 }
 
 static void logmsg(int prio, const char *fmt, ...)
@@ -383,6 +389,12 @@ static int run(struct recorder *r)
 	int ret;
 
 	for (;;) {
+		if (reload_flag) {
+			reload_flag = 0;
+			logmsg(LOG_INFO, "SIGHUP: reopening the store");
+			store_drop(r);
+			backoff = 1;
+		}
 		ret = one_pass(r);
 		if (ret == 1) {
 			backoff = 1;
@@ -411,8 +423,9 @@ static int parse_args(struct recorder *r, int argc, char **argv)
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "qhC:", long_opts, NULL)) != -1) {
 		switch (opt) {
+		case 'C': break;	/* main.cf, read by main() */
 		case OPT_ONCE: r->once = true; break;
 		case OPT_SPOOL: r->spool_dir = optarg; break;
 		case OPT_STORE: r->store_uri = optarg; break;
@@ -461,22 +474,34 @@ int cmd_recorder(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	r.spool_dir = env != NULL && *env != '\0' ? env : DELIVER_DEFAULT_SPOOL;
-	r.batch = 200;
-	r.interval = 1;
-	r.keep_days = 7;
-	r.ar_period = 86400;
-	r.sendmail = "/usr/sbin/sendmail";
+	/* main.cf (store and spool_directory through $BAV_STORE and
+	   $BAV_SPOOL); options override */
+	r.batch = (unsigned int)bav_config_get_number(cmd_config(),
+						      "recorder_batch");
+	r.interval = (unsigned int)bav_config_get_number(cmd_config(),
+							 "recorder_interval");
+	r.keep_days = (unsigned int)bav_config_get_number(cmd_config(),
+							  "spool_keep_days");
+	r.ar_period = (unsigned int)bav_config_get_number(cmd_config(),
+						"recorder_autoreply_period");
+	r.sendmail = cmd_config_str("sendmail_path");
+	if (r.sendmail == NULL)
+		r.sendmail = "/usr/sbin/sendmail";
+	r.ar_dir = cmd_config_str("recorder_autoreply_directory");
+	r.ar_allow = cmd_config_str("recorder_autoreply_allow_file");
+	r.password_file = cmd_config_str("store_password_file");
 	if ((ret = parse_args(&r, argc, argv)) != 0)
 		return ret;
 	if (r.ar_dir != NULL &&
 	    (r.ar = autoresponder_new(r.ar_dir, r.ar_allow, r.sendmail,
 				      r.ar_period)) == NULL)
 		return CMD_EX_CONFIG;
-	openlog("bav/recorder", LOG_PID, LOG_MAIL);
+	openlog("bav/recorder", LOG_PID, cmd_config_facility());
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (bav_spool_open(r.spool_dir, true, &r.spool, &oerr) != BAV_OK) {
 		logmsg(LOG_ERR, "%s", oerr);

@@ -43,6 +43,10 @@ struct deliver_cfg {
 	const char **rule_paths;
 	size_t nrules;
 	bool no_default;
+	/* rules_files of main.cf: the first nconfig_rules of rule_paths,
+	   pointing into config_rules; a --rules option replaces them */
+	size_t nconfig_rules;
+	char *config_rules;
 };
 
 /* Options both commands accept (getopt_long codes >= 300). */
@@ -60,14 +64,16 @@ struct deliver_cfg {
 	{ "verp-secret-file", required_argument, NULL, 310 }, \
 	{ "verp-max-age", required_argument, NULL, 311 }
 
-/* Set defaults ($BAV_SPOOL or DELIVER_DEFAULT_SPOOL, 64 MiB, host name);
-   argc bounds the number of --rules. */
+/* Set defaults from main.cf (cmd_config.h), else the built-in ones
+   ($BAV_SPOOL or DELIVER_DEFAULT_SPOOL, 64 MiB, host name); argc bounds
+   the number of --rules. */
 void deliver_cfg_init(struct deliver_cfg *cfg, int argc);
 /* Handle one of the DELIVER_LONG_OPTS: 1 handled, 0 not one of them,
    -1 bad value (printed). */
 int deliver_cfg_option(struct deliver_cfg *cfg, int opt, const char *arg,
 		       const char *cmd);
-/* Load the rules; prints and returns -1 on error. */
+/* Load the rules and, without --verp-secret-file, verp_secret of the
+   secrets file; prints and returns -1 on error. */
 int deliver_cfg_load(struct deliver_cfg *cfg, const char *cmd);
 void deliver_cfg_free(struct deliver_cfg *cfg);
 
@@ -117,7 +123,8 @@ int cmd_reclassify(int argc, char **argv);	/* cmd_reclassify.c */
 int cmd_verp(int argc, char **argv);		/* cmd_verp.c */
 
 /* The first line of a key file without trailing white space, malloc'ed;
-   NULL (printed as "bav CMD: ...") when unreadable or empty. */
+   NULL (printed as "bav CMD: ...") when unreadable or empty (the rule of
+   bav_secret_file_read(), bav_config.h). */
 char *deliver_read_secret(const char *path, const char *cmd);
 
 #endif

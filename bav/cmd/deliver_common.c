@@ -23,7 +23,13 @@
  *	bav reclassify rather than bounced or lost.
  *
  *	cfg is read-only after deliver_cfg_load(): bav lmtpd's threads share
- *	it, each with its own spool handle and pool.
+ *	it, each with its own spool handle and pool. deliver_cfg_init()
+ *	takes the defaults from main.cf (rules_files, default_rules,
+ *	max_message_size, max_mime_depth, host_name, rid, sendmail_path,
+ *	forward_replies, forward_address, verp_max_age; spool_directory
+ *	through $BAV_SPOOL), the options then override them;
+ *	deliver_cfg_load() reads verp_secret from the secrets file unless
+ *	--verp-secret-file named a key file.
  * DIAGNOSTICS
  *	deliver_message() returns BAV_ETEMP when the spool write or the
  *	forward failed (the caller answers 75 / 451); option errors are
@@ -33,6 +39,7 @@
  *	bav-deliver(8), bav_spool.h
  */
 #include "deliver.h"
+#include "cmd_config.h"
 #include "bav_store.h"
 #include "storeargs.h"
 #include "bav_verp.h"
@@ -43,23 +50,58 @@
 #include <time.h>
 #include <unistd.h>
 
+/* rules_files of main.cf into the first rule_paths. */
+static void config_rules(struct deliver_cfg *cfg)
+{
+	const char *v = cmd_config_str("rules_files");
+	char *save = NULL, *tok;
+
+	if (v == NULL)
+		return;
+	if ((cfg->config_rules = strdup(v)) == NULL)
+		abort();
+	for (tok = strtok_r(cfg->config_rules, ", \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t", &save))
+		cfg->rule_paths[cfg->nrules++] = tok;
+	cfg->nconfig_rules = cfg->nrules;
+}
+
 void deliver_cfg_init(struct deliver_cfg *cfg, int argc)
 {
-	const char *env = getenv("BAV_SPOOL");
+	const struct bav_config *cf = cmd_config();
+	const char *env = getenv("BAV_SPOOL"), *v;
+	size_t nconf;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->spool_dir = env != NULL && *env != '\0' ? env :
 		DELIVER_DEFAULT_SPOOL;
 	bav_limits_default(&cfg->limits);
-	cfg->sendmail = "/usr/sbin/sendmail";
-	cfg->verp_max_age = 30;
-	cfg->max_size = cfg->limits.max_message_size;
-	if (gethostname(cfg->host, sizeof(cfg->host) - 1) < 0)
+	cfg->sendmail = cmd_config_str("sendmail_path");
+	if (bav_config_get_number(cf, "forward_replies") == 0)
+		cfg->sendmail = NULL;
+	cfg->forward = cmd_config_str("forward_address");
+	cfg->opts.rid = cmd_config_str("rid");
+	cfg->no_default = bav_config_get_number(cf, "default_rules") == 0;
+	cfg->verp_max_age = (unsigned int)
+		(bav_config_get_number(cf, "verp_max_age") / 86400);
+	cfg->max_size = (size_t)bav_config_get_number(cf, "max_message_size");
+	if (cfg->max_size > cfg->limits.max_message_size)
+		cfg->limits.max_message_size = cfg->max_size;
+	cfg->limits.max_depth =
+		(unsigned int)bav_config_get_number(cf, "max_mime_depth");
+	if ((v = cmd_config_str("host_name")) != NULL)
+		snprintf(cfg->host, sizeof(cfg->host), "%s", v);
+	else if (gethostname(cfg->host, sizeof(cfg->host) - 1) < 0)
 		snprintf(cfg->host, sizeof(cfg->host), "localhost");
-	/* @UNSAFE: at most argc --rules arguments */
-	cfg->rule_paths = calloc((size_t)argc + 1, sizeof(*cfg->rule_paths));
+	/* @UNSAFE: at most argc --rules arguments and the words of
+	   rules_files (each at least one byte and a separator) */
+	v = cmd_config_str("rules_files");
+	nconf = v != NULL ? strlen(v) / 2 + 1 : 0;
+	cfg->rule_paths = calloc((size_t)argc + nconf + 1,
+				 sizeof(*cfg->rule_paths));
 	if (cfg->rule_paths == NULL)
 		abort();
+	config_rules(cfg);
 }
 
 int deliver_cfg_option(struct deliver_cfg *cfg, int opt, const char *arg,
@@ -70,6 +112,9 @@ int deliver_cfg_option(struct deliver_cfg *cfg, int opt, const char *arg,
 		cfg->spool_dir = arg;
 		return 1;
 	case 301:
+		if (cfg->nconfig_rules > 0) {	/* --rules replace main.cf's */
+			cfg->nrules = cfg->nconfig_rules = 0;
+		}
 		cfg->rule_paths[cfg->nrules++] = arg;
 		return 1;
 	case 302:
@@ -137,6 +182,15 @@ int deliver_cfg_load(struct deliver_cfg *cfg, const char *cmd)
 	char *error = NULL;
 
 	cfg->opts.limits = &cfg->limits;
+	if (cfg->verp_secret == NULL) {
+		bool bad = false;
+		const char *v = cmd_config_secret("verp_secret", cmd, &bad);
+
+		if (bad)
+			return -1;
+		if (v != NULL && (cfg->verp_secret = strdup(v)) == NULL)
+			abort();
+	}
 	if (cfg->nrules == 0 && !cfg->no_default)
 		return 0;	/* NULL rules: the built-in defaults */
 	if (bav_rules_load(cfg->rule_paths, cfg->nrules, !cfg->no_default,
@@ -152,26 +206,14 @@ int deliver_cfg_load(struct deliver_cfg *cfg, const char *cmd)
 
 char *deliver_read_secret(const char *path, const char *cmd)
 {
-	FILE *fp = fopen(path, "re");
-	char buf[4096];
-	size_t n;
+	char errbuf[512], *secret = NULL;
 
-	if (fp == NULL) {
-		fprintf(stderr, "bav %s: %s: %s\n", cmd, path, strerror(errno));
+	if (bav_secret_file_read(path, false, &secret, errbuf,
+				 sizeof(errbuf)) < 0) {
+		fprintf(stderr, "bav %s: %s\n", cmd, errbuf);
 		return NULL;
 	}
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	n = strcspn(buf, "\r\n");
-	while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
-		n--;
-	buf[n] = '\0';
-	if (n == 0) {
-		fprintf(stderr, "bav %s: %s: empty key\n", cmd, path);
-		return NULL;
-	}
-	return strdup(buf);
+	return secret;
 }
 
 /* A signed VERP envelope recipient names the original recipient. */
@@ -207,6 +249,8 @@ void deliver_cfg_free(struct deliver_cfg *cfg)
 		bav_rules_free(&cfg->rules);
 	free(cfg->rule_paths);
 	cfg->rule_paths = NULL;
+	free(cfg->config_rules);
+	cfg->config_rules = NULL;
 }
 
 int deliver_message(const struct deliver_cfg *cfg, struct bav_spool *spool,

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NAME
+ *	cmd_config - main.cf of the bav command: "bav config" and the
+ *	configuration every subcommand starts from
+ * SYNOPSIS
+ *	bav [-C FILE] config check [-C FILE]
+ *	bav [-C FILE] config show [-n|-d] [-x] [-C FILE] [KEY...]
+ *	bav config keys
+ *
+ *	int cmd_config_init(const char *path, const char *cmd)
+ *	struct bav_config *cmd_config(void)
+ * DESCRIPTION
+ *	main() loads main.cf once per run (cmd_config_init()): -C FILE,
+ *	else $BAV_CONFIG, else SYSCONFDIR/bav/main.cf (which may be
+ *	missing). Subcommands take their defaults from it, then their
+ *	flags override them; $BAV_STORE and $BAV_SPOOL are set from store
+ *	and spool_directory when the environment does not set them.
+ *
+ *	"config check" prints every problem of the file ("file:line:
+ *	warning: ..." for unknown keys, "error" for bad lines and values)
+ *	and checks the secrets file's owner and mode; "config show" prints
+ *	"name = value" like postconf(1): every key, -n only those the file
+ *	sets, -d the built-in defaults, -x with $name expanded. "config
+ *	keys" prints the key table, one tab-separated line per key (name,
+ *	type, default, min, max, choices, programs, description), with the
+ *	build's directories shown as SYSCONFDIR and LOCALSTATEDIR; it is
+ *	what doc/bav-main.cf.5 is checked against.
+ *
+ *	The one config lives for the whole run (process-wide, set once in
+ *	main() before any thread starts, then read-only).
+ * DIAGNOSTICS
+ *	check: exit 0 when there is no error (warnings allowed), 78 on
+ *	errors, 75 when a file can't be read. Subcommands exit 78 when
+ *	main.cf has an error.
+ * SEE ALSO
+ *	bav-main.cf(5), bav_config.h
+ */
+#include "cmd.h"
+#include "cmd_config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var"
+#endif
+
+static struct bav_config *run_config;
+
+static int print_problems(const struct bav_config *cf, const char *cmd,
+			  bool warnings)
+{
+	size_t i, n = bav_config_problem_count(cf);
+	int errors = 0;
+
+	for (i = 0; i < n; i++) {
+		bool fatal = false;
+		const char *p = bav_config_problem(cf, i, &fatal);
+
+		if (fatal)
+			errors++;
+		if (fatal || warnings)
+			fprintf(stderr, "bav %s: %s%s\n", cmd,
+				fatal ? "" : "warning: ", p);
+	}
+	return errors;
+}
+
+int cmd_config_init(const char *path, const char *cmd)
+{
+	const char *env = getenv("BAV_CONFIG"), *error = NULL, *v;
+	bool must = path != NULL || (env != NULL && env[0] != '\0');
+	int ret;
+
+	bav_config_free(&run_config);
+	ret = bav_config_load(path, must, &run_config, &error);
+	if (ret != BAV_OK) {
+		print_problems(run_config, cmd, false);
+		return ret == BAV_ETEMP ? CMD_EX_TEMPFAIL : CMD_EX_CONFIG;
+	}
+	v = getenv("BAV_STORE");
+	if ((v == NULL || v[0] == '\0') && cmd_config_str("store") != NULL)
+		setenv("BAV_STORE", cmd_config_str("store"), 1);
+	v = getenv("BAV_SPOOL");
+	if ((v == NULL || v[0] == '\0') &&
+	    cmd_config_str("spool_directory") != NULL)
+		setenv("BAV_SPOOL", cmd_config_str("spool_directory"), 1);
+	return 0;
+}
+
+struct bav_config *cmd_config(void)
+{
+	const char *error;
+
+	if (run_config == NULL)	/* the built-in defaults */
+		(void)bav_config_parse("defaults", "", 0, &run_config, &error);
+	return run_config;
+}
+
+const char *cmd_config_str(const char *name)
+{
+	const char *v = bav_config_get(cmd_config(), name);
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+const char *cmd_config_scan(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
+			return argv[i + 1];
+		if (strncmp(argv[i], "-C", 2) == 0 && argv[i][2] != '\0')
+			return argv[i] + 2;
+	}
+	return NULL;
+}
+
+const char *cmd_config_secret(const char *name, const char *cmd, bool *bad)
+{
+	const char *v = NULL, *error = NULL;
+	int ret = bav_config_secret(cmd_config(), name, &v, &error);
+
+	if (ret < 0) {
+		fprintf(stderr, "bav %s: %s\n", cmd, error);
+		*bad = true;
+		return NULL;
+	}
+	return ret > 0 ? v : NULL;
+}
+
+int cmd_config_facility(void)
+{
+	static const struct { const char *name; int facility; } f[] = {
+		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
+		{ "user", LOG_USER }, { "local0", LOG_LOCAL0 },
+		{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+		{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+		{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+		{ "local7", LOG_LOCAL7 },
+	};
+	const char *v = cmd_config_str("syslog_facility");
+	size_t i;
+
+	for (i = 0; v != NULL && i < sizeof(f) / sizeof(f[0]); i++)
+		if (strcasecmp(v, f[i].name) == 0)
+			return f[i].facility;
+	return LOG_MAIL;
+}
+
+/* ---- bav config ------------------------------------------------------------ */
+
+static int config_usage(void)
+{
+	fputs("usage: bav config check [-C FILE]\n"
+	      "       bav config show [-n|-d] [-x] [-C FILE] [KEY...]\n"
+	      "       bav config keys\n", stderr);
+	return CMD_EX_USAGE;
+}
+
+static int check(const struct bav_config *cf)
+{
+	const char *v = NULL, *error = NULL;
+	struct bav_config *mut = (struct bav_config *)cf;
+	int errors = print_problems(cf, "config", true);
+	size_t warnings = bav_config_problem_count(cf) - (size_t)errors;
+
+	/* the secrets file: owner and mode, every line */
+	if (bav_config_secret(mut, "-", &v, &error) < 0) {
+		fprintf(stderr, "bav config: %s\n", error);
+		errors++;
+	}
+	if (errors > 0) {
+		fprintf(stderr, "bav config: %s: %d error%s, %zu warning%s\n",
+			bav_config_path(cf)[0] != '\0' ? bav_config_path(cf) :
+			bav_config_default_path(), errors,
+			errors == 1 ? "" : "s", warnings,
+			warnings == 1 ? "" : "s");
+		return CMD_EX_CONFIG;
+	}
+	printf("bav config: %s: ok (%zu warning%s)\n",
+	       bav_config_path(cf)[0] != '\0' ? bav_config_path(cf) :
+	       "no main.cf, built-in defaults", warnings,
+	       warnings == 1 ? "" : "s");
+	return CMD_EX_OK;
+}
+
+enum show_mode { SHOW_ALL, SHOW_SET, SHOW_DEFAULT };
+
+static void show_one(const struct bav_config *cf, const char *name,
+		     enum show_mode mode, bool expand)
+{
+	const struct bav_config_key *k = bav_config_key_find(name);
+	const char *v;
+
+	if (mode == SHOW_DEFAULT)
+		v = k != NULL ? k->default_value : NULL;
+	else if (expand && k != NULL)
+		v = bav_config_get(cf, name);
+	else
+		v = bav_config_get_raw(cf, name);
+	if (v == NULL)
+		return;
+	printf("%s =%s%s\n", name, v[0] != '\0' ? " " : "", v);
+}
+
+static int show(const struct bav_config *cf, enum show_mode mode,
+		bool expand, int argc, char **argv)
+{
+	size_t n, i;
+	const struct bav_config_key *keys = bav_config_keys(&n);
+	int ret = CMD_EX_OK;
+
+	if (argc > 0) {
+		for (i = 0; i < (size_t)argc; i++) {
+			if (bav_config_key_find(argv[i]) == NULL &&
+			    (mode == SHOW_DEFAULT ||
+			     !bav_config_is_set(cf, argv[i]))) {
+				fprintf(stderr, "bav config: warning: unknown "
+					"parameter: %s\n", argv[i]);
+				ret = CMD_EX_FAIL;
+				continue;
+			}
+			if (mode == SHOW_SET && !bav_config_is_set(cf, argv[i]))
+				continue;
+			show_one(cf, argv[i], mode, expand);
+		}
+		return ret;
+	}
+	for (i = 0; i < n; i++)
+		if (mode != SHOW_SET || bav_config_is_set(cf, keys[i].name))
+			show_one(cf, keys[i].name, mode, expand);
+	if (mode == SHOW_SET)
+		for (i = 0; i < bav_config_unknown_count(cf); i++)
+			show_one(cf, bav_config_unknown(cf, i), mode, false);
+	return ret;
+}
+
+/* A default with the build's directories named. */
+static void put_default(const char *v)
+{
+	static const struct { const char *dir, *name; } dirs[] = {
+		{ SYSCONFDIR, "SYSCONFDIR" }, { LOCALSTATEDIR, "LOCALSTATEDIR" },
+	};
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		size_t len = strlen(dirs[i].dir);
+
+		if (strncmp(v, dirs[i].dir, len) == 0 && v[len] == '/') {
+			printf("%s%s", dirs[i].name, v + len);
+			return;
+		}
+	}
+	fputs(v, stdout);
+}
+
+static int keys(void)
+{
+	size_t n, i;
+	const struct bav_config_key *k = bav_config_keys(&n);
+	char progs[128];
+
+	for (i = 0; i < n; i++) {
+		printf("%s\t%s\t", k[i].name, bav_config_type_name(k[i].type));
+		put_default(k[i].default_value);
+		if (k[i].type == BAV_CONFIG_MODE)
+			printf("\t%04llo\t%04llo", k[i].min, k[i].max);
+		else if (k[i].type == BAV_CONFIG_STRING ||
+			 k[i].type == BAV_CONFIG_PATH ||
+			 k[i].type == BAV_CONFIG_BOOL)
+			printf("\t-\t-");
+		else
+			printf("\t%llu\t%llu", k[i].min, k[i].max);
+		printf("\t%s\t%s\t%s\n", k[i].choices != NULL ?
+		       k[i].choices : "-",
+		       bav_config_programs_name(k[i].programs, progs,
+						sizeof(progs)),
+		       k[i].description);
+	}
+	return CMD_EX_OK;
+}
+
+int cmd_config_main(int argc, char **argv, const char *path)
+{
+	static const struct option long_opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum show_mode mode = SHOW_ALL;
+	const char *sub, *env = getenv("BAV_CONFIG"), *error = NULL;
+	struct bav_config *cf = NULL;
+	bool expand = false;
+	int opt, ret;
+
+	if (argc < 2)
+		return config_usage();
+	sub = argv[1];
+	if (strcmp(sub, "keys") == 0)
+		return argc == 2 ? keys() : config_usage();
+	if (strcmp(sub, "check") != 0 && strcmp(sub, "show") != 0)
+		return config_usage();
+	optind = 1;
+	while ((opt = getopt_long(argc - 1, argv + 1, "C:dnxh", long_opts,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'C': path = optarg; break;
+		case 'd': mode = SHOW_DEFAULT; break;
+		case 'n': mode = SHOW_SET; break;
+		case 'x': expand = true; break;
+		default: return config_usage();
+		}
+	}
+	if (strcmp(sub, "check") == 0 && optind != argc - 1)
+		return config_usage();
+	ret = bav_config_load(path, path != NULL ||
+			      (env != NULL && env[0] != '\0'), &cf, &error);
+	if (strcmp(sub, "check") == 0) {
+		ret = ret == BAV_ETEMP ? (print_problems(cf, "config", true),
+					  CMD_EX_TEMPFAIL) : check(cf);
+	} else if (ret != BAV_OK) {
+		print_problems(cf, "config", false);
+		ret = ret == BAV_ETEMP ? CMD_EX_TEMPFAIL : CMD_EX_CONFIG;
+	} else {
+		ret = show(cf, mode, expand, argc - 1 - optind,
+			   argv + 1 + optind);
+	}
+	bav_config_free(&cf);
+	return fflush(stdout) == 0 ? ret : CMD_EX_IOERR;
+}
