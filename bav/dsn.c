@@ -120,6 +120,10 @@ static void per_recipient(struct bav_msg *m, const struct bav_part *b)
 		const char *d = untyped(diag);
 
 		r->diagnostic = bav_str_squeeze(m->pool, d, strlen(d));
+		/* RFC 3464 diagnostic type x-unix: a local program (pipe,
+		   LDA) answered; reason.c falls back to "mailererror" */
+		if (strncasecmp(diag, "x-unix", 6) == 0 && d != diag)
+			r->rule = "builtin:x-unix";
 	}
 	if (status != NULL) {
 		size_t n = strcspn(status, " \t(;");

@@ -212,6 +212,23 @@ static const char *unwrap_ses(struct bav_pool *pool, const char *text)
 	return bav_pool_strndup(pool, q + 1, (size_t)(end - q - 1));
 }
 
+/* Gmail quotes the remote server's reply after its own explanation
+   ("... it was rejected by the recipient domain. ... The error that the
+   other server returned was: 550 5.7.1 ..."): its own words would
+   otherwise decide. The quoted reply, or the text itself. */
+static const char *unwrap_quoted_reply(const char *text)
+{
+	static const char marker[] = "the other server returned was:";
+	const char *p = bav_strcasestr(text, marker);
+
+	if (p == NULL)
+		return text;
+	p += sizeof(marker) - 1;
+	while (*p == ' ')
+		p++;
+	return *p != '\0' ? p : text;
+}
+
 /* Whether the text states outright that the domain has no such account
    ("This user doesn't have a example.com account"): that is no filter
    talking, whatever the SMTP phase. */
@@ -240,6 +257,7 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 
 	const char *context = "";
 	enum smtp_cmd cmd;
+	bool prose;	/* the notice prose stands in for a Diagnostic-Code */
 
 	if (*text == '\0') {
 		/* a DSN without Diagnostic-Code: the notice about it */
@@ -258,6 +276,7 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 					context, strlen(context));
 		}
 	}
+	prose = *context != '\0';
 	if (*text == '\0')
 		text = m->notice;
 	if (*r->reason == '\0') {
@@ -281,7 +300,7 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 		}
 		if (reason == NULL && *text != '\0') {
 			const char *t = unfold_reply(m->pool,
-						     unwrap_ses(m->pool, text));
+				unwrap_ses(m->pool, unwrap_quoted_reply(text)));
 
 			rule = bav_rules_match(m->rules, BAV_RULE_REASON, rid,
 					       t, strlen(t));
@@ -305,6 +324,22 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 				r->rule = rule != NULL ? rule->id :
 					  "builtin:status";
 		}
+		if (reason == NULL && strcmp(r->rule, "builtin:x-unix") == 0) {
+			/* dsn.c: a local program (pipe, LDA) failed without
+			 * saying why */
+			reason = "mailererror";
+		}
+		if (reason == NULL && text != m->notice && m->nres == 1 &&
+		    m->notice_len > 0) {
+			/* the sentence above the only recipient may say it:
+			 * "delivery ... was aborted after 5 hours" */
+			rule = bav_rules_match(m->rules, BAV_RULE_REASON, rid,
+					       m->notice, m->notice_len);
+			if (rule != NULL) {
+				reason = rule->arg;
+				r->rule = rule->id;
+			}
+		}
 		if (reason == NULL) {
 			reason = *r->status != '\0' ? "onhold" : "undefined";
 			r->rule = "builtin:fallback";
@@ -327,7 +362,10 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 			reason = "blocked";	/* refused before any address */
 			r->rule = "builtin:connect-phase";
 		} else if ((strcmp(reason, "userunknown") == 0 ||
-			    strcmp(reason, "hostunknown") == 0) &&
+			    strcmp(reason, "hostunknown") == 0 ||
+			    (strcmp(reason, "securityerror") == 0 &&
+			     bav_strcasestr(r->diagnostic, "access denied") !=
+			     NULL)) &&
 			   cmd == CMD_MAIL) {
 			reason = "rejected";	/* it was about the sender */
 			r->rule = "builtin:mail-phase";
@@ -348,6 +386,24 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 			reason = "mesgtoobig";
 			r->rule = "builtin:status-size";
 		}
+		/* RFC 3463: x.7.y is a security or policy verdict, x.6.y a
+		   fault of the content. Content refused under x.7.y is a
+		   filter's judgement: a spam filter when it names no fault */
+		if (strcmp(reason, "contenterror") == 0 &&
+		    *r->status != '\0' && strncmp(r->status + 1, ".7.", 3) == 0) {
+			reason = bav_strcasestr(r->diagnostic,
+						"content rejected") != NULL ?
+				 "spamdetected" : "policyviolation";
+			r->rule = "builtin:status-policy";
+		}
+		/* x.0.0 says nothing: when the notice prose explained the
+		   failure, the reason's own x.0.9yy code says more */
+		if (prose && *r->status != '\0' &&
+		    strcmp(r->status + 1, ".0.0") == 0 &&
+		    strncmp(r->rule, "builtin:", 8) != 0 &&
+		    strcmp(reason, "delivered") != 0)
+			r->status = bav_status_pseudo(reason,
+						      r->status[0] == '4');
 		r->reason = reason;
 	}
 	temporary = r->status[0] == '4' || strcmp(r->action, "delayed") == 0 ||
