@@ -106,6 +106,11 @@ BAV_EXPORT void bav_rules_free(struct bav_rules **rules);
 typedef void bav_rules_report_t(void *ctx, const char *msg);
 BAV_EXPORT int bav_rules_check(const char *path, bav_rules_report_t *cb,
 			       void *ctx);
+/* How often a pattern of rules hit a PCRE2 match, depth or heap limit
+   (counted as no match) since loading; *rule_r (may be NULL) gets the
+   id "file:line" of the last such rule (rules-owned) or NULL. */
+BAV_EXPORT unsigned long bav_rules_limit_hits(const struct bav_rules *rules,
+					       const char **rule_r);
 
 /* ---- the verdict ------------------------------------------------------- */
 

@@ -87,6 +87,11 @@ struct bav_rules {
 	pthread_mutex_t jit_lock;
 	bool no_jit;		/* running under valgrind: JIT code confuses it */
 	struct rule_table tables[RULES_TABLE_COUNT];
+	/* PCRE2 limits hit (atomic; the only fields changed after loading
+	   besides the lazy JIT code) and the id of the last rule that hit
+	   one */
+	unsigned long limit_hits;
+	const char *limit_rule;
 };
 
 /* Compile a rule pattern with RULES_PCRE2_OPTIONS (Latin-1 text is

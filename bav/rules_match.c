@@ -143,13 +143,33 @@ bool bav_rules_entry_match(const struct bav_rules *rules,
 			   const char *text, size_t len)
 {
 	const pcre2_code *re = entry_code(rules, e);
+	struct bav_rules *counted = (struct bav_rules *)rules;
+	int rc;
 
 	if (re == NULL)
 		return false;
 	/* >= 0: matched (0 = ovector too small, still a match); < 0: no
-	   match, or a limit was hit */
-	return pcre2_match(re, (PCRE2_SPTR)text, len, 0, 0, md,
-			   rules->mctx) >= 0;
+	   match, or a limit was hit (counted, still no match) */
+	rc = pcre2_match(re, (PCRE2_SPTR)text, len, 0, 0, md, rules->mctx);
+	if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+	    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+		__atomic_store_n(&counted->limit_rule, e->pub.id,
+				 __ATOMIC_RELEASE);
+		__atomic_add_fetch(&counted->limit_hits, 1, __ATOMIC_RELEASE);
+	}
+	return rc >= 0;
+}
+
+unsigned long bav_rules_limit_hits(const struct bav_rules *rules,
+				   const char **rule_r)
+{
+	unsigned long n = rules != NULL ?
+		__atomic_load_n(&rules->limit_hits, __ATOMIC_ACQUIRE) : 0;
+
+	if (rule_r != NULL)
+		*rule_r = n > 0 ? __atomic_load_n(&rules->limit_rule,
+						  __ATOMIC_ACQUIRE) : NULL;
+	return n;
 }
 
 static pcre2_match_data *md_new(void)

@@ -63,6 +63,7 @@ struct classify_ctx {
 	size_t max_size;
 	const char **rule_paths, **headers;
 	size_t nrules, nheaders;
+	unsigned long limit_hits;	/* bav_rules_limit_hits() seen */
 	bool no_default;
 	char *secret;
 	unsigned int tsv_idx;
@@ -179,6 +180,19 @@ static void classify_one(struct classify_ctx *c, const struct input_msg *msg)
 	progress(c, false);
 }
 
+/* A rule hit a PCRE2 limit on this message (counted as no match): say
+   so, the verdict may differ from what the rule meant. */
+static void limit_warning(struct classify_ctx *c, const char *name)
+{
+	const char *rule;
+	unsigned long n = bav_rules_limit_hits(c->opts.rules, &rule);
+
+	if (n > c->limit_hits)
+		fprintf(stderr, "bav: %s: rule %s hit the PCRE2 match limit "
+			"(no match)\n", name, rule != NULL ? rule : "?");
+	c->limit_hits = n;
+}
+
 static void classify_path(struct classify_ctx *c, const char *path)
 {
 	struct input *in;
@@ -202,6 +216,7 @@ static void classify_path(struct classify_ctx *c, const char *path)
 			continue;
 		}
 		classify_one(c, &msg);
+		limit_warning(c, name);
 	}
 	input_close(&in);
 }
