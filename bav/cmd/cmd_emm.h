@@ -16,6 +16,12 @@ int cmd_maps_emm(int argc, char **argv);
    softbounce_email_tbl and the binding tables (bav_emm_score.h). */
 int cmd_score_emm(int argc, char **argv);
 
+/* The store URI of an EMM database: uri without an "emm+" prefix and
+   without the emm_licence/emm_logdir/emm_delay parameters of
+   bav_emm.h, so "emm+mariadb://..." works as well as "mariadb://...".
+   malloc'ed. */
+char *cmd_emm_store_uri(const char *uri);
+
 /* Write text to path if it changed (tmp file, fsync, rename), then
    "postmap TYPE:path" when map_type is set and the file changed or its
    map is missing; with dry_run print text instead. path NULL: nothing.

@@ -207,6 +207,33 @@ static void add_opt(char *buf, size_t size, const char *name,
 
 /* ---- reading the database ---------------------------------------------- */
 
+char *cmd_emm_store_uri(const char *uri)
+{
+	char *out, *q, *p, *next;
+	size_t len;
+
+	if (strncmp(uri, "emm+", 4) == 0)
+		uri += 4;
+	if ((out = strdup(uri)) == NULL)
+		abort();
+	if ((q = strchr(out, '?')) == NULL)
+		return out;
+	len = (size_t)(q - out);
+	for (p = q + 1; p != NULL && *p != '\0'; p = next) {
+		size_t plen = strcspn(p, "&");
+
+		next = p[plen] == '&' ? p + plen + 1 : NULL;
+		if (strncmp(p, "emm_", 4) == 0)
+			continue;
+		out[len] = len == (size_t)(q - out) ? '?' : '&';
+		len++;
+		memmove(out + len, p, plen);	/* @UNSAFE: never longer */
+		len += plen;
+	}
+	out[len] = '\0';
+	return out;
+}
+
 static int company_row(void *ctx, const struct bav_store_value *v,
 		       const char *const *names, unsigned int n)
 {
@@ -274,8 +301,11 @@ static int read_db(struct emm_maps *m)
 	struct bav_store *store = NULL;
 	const char *error = NULL;
 	int ret;
+	char *uri = cmd_emm_store_uri(m->uri);
 
-	if ((ret = store_cmd_open_any(m->uri, m->password_file, &store)) != 0)
+	ret = store_cmd_open_any(uri, m->password_file, &store);
+	free(uri);
+	if (ret != 0)
 		return ret;
 	ret = bav_store_begin(store, &error);
 	if (ret == BAV_OK)

@@ -33,6 +33,7 @@
 #include "bav_emm_score.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -69,6 +70,7 @@ int cmd_score_emm(int argc, char **argv)
 	struct bav_store *store;
 	const char *uri = NULL, *pwfile = NULL, *error = NULL;
 	long long now = (long long)time(NULL);
+	char *store_uri;
 	bool quiet = false;
 	int c, ret;
 
@@ -92,7 +94,10 @@ int cmd_score_emm(int argc, char **argv)
 	}
 	if (uri == NULL || optind != argc)
 		return emm_usage();
-	if ((ret = store_cmd_open_any(uri, pwfile, &store)) != 0)
+	store_uri = cmd_emm_store_uri(uri);
+	ret = store_cmd_open_any(store_uri, pwfile, &store);
+	free(store_uri);
+	if (ret != 0)
 		return ret;
 	ret = bav_emm_score_run(store, &p, now, &st, &error);
 	bav_store_close(&store);

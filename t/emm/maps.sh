@@ -37,7 +37,7 @@ INSERT INTO mailloop_tbl (rid, company_id, shortname, filter_address,
 printf 'old.example\tdummy\nshop.example\n' > "$T/relay"
 printf 'old.example\tmailloop:\nshop.example\tsmtp:[127.0.0.1]:2525\n' > "$T/transport"
 run() {
-	"$BAV" maps --emm "$MARIADB_URI" --fqdn mx1.example.com \
+	"$BAV" maps --emm "emm+$MARIADB_URI&emm_licence=0" --fqdn mx1.example.com \
 		--bav-conf "$T/bav.conf" --relay-domains "$T/relay" \
 		--transport "$T/transport" "$@"
 }
