@@ -3,7 +3,7 @@
  * NAME
  *	bav-milter - bounce address verification milter (main)
  * SYNOPSIS
- *	bav-milter [-dHn] [-s socket] [-c table] [-L level] [-m mode]
+ *	bav-milter [-dHn] [-C main.cf] [-s socket] [-c table] [-L level] [-m mode]
  *		[-l networks] [-h names] [-t code] [-r seconds] [-u user[:group]]
  *		[-G group]
  *		[-M mode] [-p pidfile] [-k] [-K rules] [-B bytes] [-S] [-V]
@@ -20,7 +20,10 @@
  *	writes anything else; the table is read-only input. Log lines pass
  *	untrusted text through log_sanitize().
  * CONFIGURATION PARAMETERS
- *	Command line only (see bav-milter(8)); the table is bav.conf.
+ *	main.cf (-C FILE, else $BAV_CONFIG, else SYSCONFDIR/bav/main.cf,
+ *	which may be missing), keys address_table and milter_* (see
+ *	bav-main.cf(5)); each option overrides its key. A main.cf error is
+ *	fatal at start-up. The table is bav.conf.
  * SIGNALS
  *	libmilter's own signal thread stops the filter on SIGHUP, SIGTERM
  *	and SIGINT. bav-milter wants SIGHUP to reload the table, so it
@@ -33,6 +36,7 @@
  */
 #include "config.h"
 #include "bav_private.h"
+#include "bav_config.h"
 #include "bav_milter.h"
 
 #include <errno.h>
@@ -99,7 +103,7 @@ int sigwait(const sigset_t *set, int *sig)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: bav-milter [-dHn] [-s socket] [-c table] [-L level] "
+		"usage: bav-milter [-dHn] [-C main.cf] [-s socket] [-c table] [-L level] "
 		"[-m enforce|soft|log-only]\n"
 		"\t[-l networks] [-h names] [-t tempfail-code] [-r seconds] "
 		"[-u user[:group]] [-G socket-group] [-M socket-mode]\n"
@@ -117,14 +121,94 @@ struct opts {
 	const char *sock_group;		/* -G */
 };
 
+static void parse_mode(const char *arg)
+{
+	if (strcmp(arg, "enforce") == 0)
+		settings.mode = MODE_ENFORCE;
+	else if (strcmp(arg, "soft") == 0)
+		settings.mode = MODE_SOFT;
+	else if (strcmp(arg, "log-only") == 0)
+		settings.mode = MODE_LOGONLY;
+	else
+		daemon_die("bad mode '%s' (enforce, soft, log-only)", arg);
+}
+
+/* main.cf: -C FILE (looked for before the other options), else
+   $BAV_CONFIG, else the default file; its values are the defaults the
+   options override. cf stays loaded for the life of the process. */
+static void config_apply(int argc, char **argv, struct opts *o,
+			 struct bav_config **cf_r)
+{
+	const char *path = NULL, *env = getenv("BAV_CONFIG"), *error, *v;
+	struct bav_config *cf;
+	size_t i;
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt(argc, argv, "A:B:C:c:D:dG:Hh:K:kL:l:M:m:np:r:Ss:T:t:u:VZ:")) != -1)
+		if (ch == 'C')
+			path = optarg;
+	opterr = 1;
+	optind = 1;
+	if (bav_config_load(path, path != NULL || (env != NULL && *env != '\0'),
+			    &cf, &error) != BAV_OK) {
+		for (i = 0; i < bav_config_problem_count(cf); i++) {
+			bool fatal = false;
+			const char *p = bav_config_problem(cf, i, &fatal);
+
+			if (fatal && p != error)
+				fprintf(stderr, "bav-milter: %s\n", p);
+		}
+		daemon_die("%s", error);
+	}
+	*cf_r = cf;
+	settings.table_path = bav_config_get(cf, "address_table");
+	o->socket = bav_config_get(cf, "milter_socket");
+	o->local = bav_config_get(cf, "milter_local_networks");
+	v = bav_config_get(cf, "milter_local_names");
+	settings.local_names = *v != '\0' ? v : NULL;
+	parse_mode(bav_config_get(cf, "milter_mode"));
+	settings.tempfail_code = bav_config_get(cf, "milter_tempfail_code");
+	settings.reload_interval = (unsigned int)
+		bav_config_get_number(cf, "milter_reload_interval");
+	v = bav_config_get(cf, "milter_pid_file");
+	o->d.pidfile = *v != '\0' ? v : NULL;
+	v = bav_config_get(cf, "milter_user");
+	o->d.user_spec = *v != '\0' ? v : NULL;
+	v = bav_config_get(cf, "milter_socket_group");
+	o->sock_group = *v != '\0' ? v : NULL;
+	o->sock_mode = (mode_t)bav_config_get_number(cf, "milter_socket_mode");
+	v = bav_config_get(cf, "milter_rules_file");
+	o->rules = *v != '\0' ? v : NULL;
+	settings.classify = o->rules != NULL ||
+		bav_config_get_number(cf, "milter_classify") != 0;
+	settings.classify_max = (size_t)
+		bav_config_get_number(cf, "milter_classify_max");
+	settings.header_per_rcpt =
+		bav_config_get_number(cf, "milter_header_per_recipient") != 0;
+	settings.spf = bav_config_get_number(cf, "milter_spf") != 0;
+	settings.dkim = bav_config_get_number(cf, "milter_dkim") != 0;
+	v = bav_config_get(cf, "milter_authserv_id");
+	settings.authserv_id = *v != '\0' ? v : NULL;
+	settings.dns_timeout = (unsigned int)
+		bav_config_get_number(cf, "milter_dns_timeout");
+	v = bav_config_get(cf, "milter_spf_zone");
+	o->spf_zone = *v != '\0' ? v : NULL;
+	v = bav_config_get(cf, "milter_dkim_keys");
+	o->dkim_keys = *v != '\0' ? v : NULL;
+	(void)daemon_option(&o->d, 'L', bav_config_get(cf, "milter_log_level"));
+}
+
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "A:B:c:D:dG:Hh:K:kL:l:M:m:np:r:Ss:T:t:u:VZ:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:B:C:c:D:dG:Hh:K:kL:l:M:m:np:r:Ss:T:t:u:VZ:")) != -1) {
 		if (daemon_option(&o->d, ch, optarg))
 			continue;
 		switch (ch) {
+		case 'C':	/* main.cf: config_apply() */
+			break;
 		case 'A':
 			settings.authserv_id = optarg;
 			break;
@@ -182,15 +266,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		}
 		case 'm':
-			if (strcmp(optarg, "enforce") == 0)
-				settings.mode = MODE_ENFORCE;
-			else if (strcmp(optarg, "soft") == 0)
-				settings.mode = MODE_SOFT;
-			else if (strcmp(optarg, "log-only") == 0)
-				settings.mode = MODE_LOGONLY;
-			else
-				daemon_die("bad mode '%s' (enforce, soft, log-only)",
-				    optarg);
+			parse_mode(optarg);
 			break;
 		case 'r':
 			settings.reload_interval =
@@ -268,10 +344,12 @@ int main(int argc, char **argv)
 	struct opts o = { .socket = DEFAULT_SOCKET, .local = DEFAULT_LOCAL,
 			  .d.level = LOG_L_WARNING, .sock_mode = 0660 };
 	char errbuf[256], *error = NULL;
+	struct bav_config *cf = NULL;
 	int ret;
 
 	daemon_init("bav-milter", true);
 	settings.table_path = DEFAULT_TABLE;
+	config_apply(argc, argv, &o, &cf);
 	parse_args(argc, argv, &o);
 	/* in the foreground, also on stderr */
 	log_open("bav-milter", (enum log_level)o.d.level,
@@ -318,6 +396,7 @@ int main(int argc, char **argv)
 		bav_addrtable_unref(&t);
 		table_deinit();
 		netlist_free(&settings.local);
+		bav_config_free(&cf);
 		return 0;
 	}
 	open_socket(&o);
@@ -361,5 +440,6 @@ int main(int argc, char **argv)
 	classify_deinit();
 	auth_deinit();
 	netlist_free(&settings.local);
+	bav_config_free(&cf);
 	return ret == MI_SUCCESS ? 0 : 1;
 }

@@ -3,7 +3,7 @@
  * NAME
  *	bav-policyd - Postfix policy delegation server of bav (main)
  * SYNOPSIS
- *	bav-policyd [-deFn] [-s socket ...] [-c table] [-S store-uri]
+ *	bav-policyd [-deFn] [-C main.cf] [-s socket ...] [-c table] [-S store-uri]
  *		[-f snapshot-file] [-I seconds] [-r seconds] [-L level]
  *		[-Z spf-zone]
  *		[-m enforce|log-only] [-o name=value ...] [-u user[:group]]
@@ -22,6 +22,10 @@
  *	log only through log_sanitize(); actions come from the command line
  *	and are checked (one line, a known action word or a 4NN/5NN code).
  * CONFIGURATION PARAMETERS
+ *	main.cf (-C FILE, else $BAV_CONFIG, else SYSCONFDIR/bav/main.cf,
+ *	which may be missing): the policyd_* keys of bav-main.cf(5) are the
+ *	defaults; the options override them (-s replaces policyd_listen).
+ *	A main.cf error is fatal at start-up.
  *	-o name=value, one table (params[] below, with bounds):
  *	reject_action, tempfail_action, accept_action, suppress_action,
  *	ratelimit_action, default_action; null_sender_client_limit,
@@ -39,6 +43,7 @@
  */
 #include "config.h"
 #include "bav_policyd.h"
+#include "bav_config.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -80,7 +85,7 @@ static struct bav_addrtable *current;
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: bav-policyd [-deFn] [-s socket|stdio ...] [-c table] "
+		"usage: bav-policyd [-deFn] [-C main.cf] [-s socket|stdio ...] [-c table] "
 		"[-S store-uri] [-f snapshot-file]\n"
 		"\t[-I refresh-seconds] [-r table-check-seconds] [-L level] "
 		"[-m enforce|log-only]\n"
@@ -227,16 +232,126 @@ struct opts {
 	struct daemon_opts d;		/* -d -L -n -p -u */
 	unsigned int sock_mode;
 	bool to_stderr, stdio;
+	const struct bav_config *cf;	/* main.cf */
+	char *listen;			/* policyd_listen, split in place */
 };
+
+static const char *cf_str(const struct bav_config *cf, const char *name)
+{
+	const char *v = bav_config_get(cf, name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/* main.cf: -C FILE (looked for before the other options), else
+   $BAV_CONFIG, else the default file; its values are the defaults the
+   options override. cf stays loaded for the life of the process. */
+static void config_apply(int argc, char **argv, struct opts *o,
+			 struct bav_config **cf_r)
+{
+	static const char *const actions[] = {
+		"reject_action", "tempfail_action", "accept_action",
+		"suppress_action", "ratelimit_action", "default_action",
+	};
+	static const char *const numbers[] = {
+		"null_sender_client_limit", "null_sender_recipient_limit",
+		"null_sender_window", "max_request_size", "max_attributes",
+		"max_requests", "idle_timeout", "max_connections",
+	};
+	const char *path = NULL, *env = getenv("BAV_CONFIG"), *error;
+	struct bav_config *cf;
+	char key[64], *arg;
+	size_t i;
+	int ch;
+
+	opterr = 0;
+	while ((ch = getopt(argc, argv, "C:c:deFf:I:L:M:m:no:p:r:S:s:u:Z:")) != -1)
+		if (ch == 'C')
+			path = optarg;
+	opterr = 1;
+	optind = 1;
+	if (bav_config_load(path, path != NULL || (env != NULL && *env != '\0'),
+			    &cf, &error) != BAV_OK) {
+		for (i = 0; i < bav_config_problem_count(cf); i++) {
+			bool fatal = false;
+			const char *p = bav_config_problem(cf, i, &fatal);
+
+			if (fatal && p != error)
+				fprintf(stderr, "bav-policyd: %s\n", p);
+		}
+		daemon_die("%s", error);
+	}
+	*cf_r = cf;
+	o->cf = cf;
+	settings.table_path = cf_str(cf, "policyd_address_table");
+	settings.store_uri = cf_str(cf, "policyd_store");
+	settings.snapshot_path = cf_str(cf, "policyd_snapshot_file");
+	settings.spf_zone = cf_str(cf, "policyd_spf_zone");
+	settings.spf = bav_config_get_number(cf, "policyd_spf") != 0;
+	settings.mode = strcmp(bav_config_get(cf, "policyd_mode"),
+			       "log-only") == 0 ? MODE_LOGONLY : MODE_ENFORCE;
+	settings.refresh_interval = (unsigned int)
+		bav_config_get_number(cf, "policyd_refresh_interval");
+	settings.reload_interval = (unsigned int)
+		bav_config_get_number(cf, "policyd_reload_interval");
+	o->sock_mode = (unsigned int)
+		bav_config_get_number(cf, "policyd_socket_mode");
+	o->d.pidfile = cf_str(cf, "policyd_pid_file");
+	o->d.user_spec = cf_str(cf, "policyd_user");
+	(void)daemon_option(&o->d, 'L', bav_config_get(cf, "policyd_log_level"));
+	/* the -o table: the same checks as on the command line; the
+	   strings stay (settings point into them) */
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		snprintf(key, sizeof(key), "policyd_%s", actions[i]);
+		if (asprintf(&arg, "%s=%s", actions[i],
+			     bav_config_get(cf, key)) < 0)
+			daemon_die("out of memory");
+		set_param(arg);
+	}
+	for (i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+		char num[96];
+
+		snprintf(key, sizeof(key), "policyd_%s", numbers[i]);
+		snprintf(num, sizeof(num), "%s=%llu", numbers[i],
+			 bav_config_get_number(cf, key));
+		set_param(num);
+	}
+}
+
+/* No -s: the listeners of policyd_listen ("stdio" serves stdin). */
+static void config_listeners(struct opts *o)
+{
+	char *save = NULL, *tok;
+
+	o->listen = strdup(bav_config_get(o->cf, "policyd_listen"));
+	if (o->listen == NULL)
+		daemon_die("out of memory");
+	for (tok = strtok_r(o->listen, ", \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		if (strcmp(tok, "stdio") == 0 || strcmp(tok, "-") == 0) {
+			o->stdio = true;
+			continue;
+		}
+		if (o->nsockets == MAX_LISTENERS)
+			daemon_die("policyd_listen: at most %d listeners",
+				   MAX_LISTENERS);
+		o->sockets[o->nsockets++] = tok;
+	}
+	if (o->stdio && o->nsockets > 0)
+		daemon_die("policyd_listen: stdio cannot be combined with "
+			   "listeners");
+}
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:deFf:I:L:M:m:no:p:r:S:s:u:Z:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:c:deFf:I:L:M:m:no:p:r:S:s:u:Z:")) != -1) {
 		if (daemon_option(&o->d, ch, optarg))
 			continue;
 		switch (ch) {
+		case 'C':	/* main.cf: config_apply() */
+			break;
 		case 'c':
 			settings.table_path = optarg;
 			break;
@@ -295,6 +410,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		usage();
 	if (o->stdio && o->nsockets > 0)
 		daemon_die("-s stdio cannot be combined with listeners");
+	if (o->nsockets == 0 && !o->stdio && o->cf != NULL)
+		config_listeners(o);
 	if (o->nsockets == 0 && !o->stdio)
 		o->sockets[o->nsockets++] = DEFAULT_SOCKET;
 }
@@ -304,9 +421,11 @@ int main(int argc, char **argv)
 	struct opts o = { .d.level = LOG_L_WARNING, .sock_mode = 0666 };
 	int fds[MAX_LISTENERS], ret;
 	char errbuf[512], *error = NULL;
+	struct bav_config *cf = NULL;
 	size_t i;
 
 	daemon_init("bav-policyd", false);
+	config_apply(argc, argv, &o, &cf);
 	parse_args(argc, argv, &o);
 	/* the event loop reads these from a signalfd; block them before a
 	   socket exists, so nobody can signal a half-started daemon */
