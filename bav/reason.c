@@ -242,6 +242,37 @@ static bool names_missing_account(const char *text)
 	       bav_strcasestr(p, " account") - p < 80;
 }
 
+/* The returned content may itself be a delivery report for the same
+   recipient (a gateway that returns the MTA's bounce with a notice of
+   its own that gives no cause): the rule matching its text from the
+   recipient's address on, when that text carries a failure reply code,
+   or NULL. */
+static const struct bav_rule *nested_report(struct bav_msg *m,
+					     const char *rcpt)
+{
+	struct bav_part *p;
+
+	if (m->original == NULL || *rcpt == '\0')
+		return NULL;
+	for (p = m->original; p != NULL; p = bav_part_next(m->original, p)) {
+		const char *at, *end;
+		size_t len;
+
+		if (p->body == NULL || strcmp(p->ctype, "text/plain") != 0)
+			continue;
+		end = p->body + p->body_len;
+		at = bav_memcasemem(p->body, p->body_len, rcpt);
+		if (at == NULL)
+			continue;
+		len = (size_t)(end - at) > 2000 ? 2000 : (size_t)(end - at);
+		if (bav_replycode_find_failure(at, len) == 0)
+			continue;
+		return bav_rules_match(m->rules, BAV_RULE_REASON,
+				       m->opts->rid, at, len);
+	}
+	return NULL;
+}
+
 static bool is_pseudo(const char *status)
 {
 	return strlen(status) == 7 && strncmp(status + 1, ".0.9", 4) == 0;
@@ -340,8 +371,18 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 				r->rule = rule->id;
 			}
 		}
+		if (reason == NULL && m->nres == 1 &&
+		    (rule = nested_report(m, r->recipient)) != NULL) {
+			reason = rule->arg;
+			r->rule = rule->id;
+		}
 		if (reason == NULL) {
-			reason = *r->status != '\0' ? "onhold" : "undefined";
+			/* "onhold": a status, or a stated reason that no rule
+			   knows ("Reason: ...", "Failure Reasons"); else
+			   nothing was said at all */
+			reason = *r->status != '\0' ||
+				 bav_strcasestr(text, "reason") != NULL ?
+				 "onhold" : "undefined";
 			r->rule = "builtin:fallback";
 		}
 		/* the phase of the SMTP dialogue refines the text */
