@@ -116,6 +116,7 @@ struct entry {
 	char *email, *lower;
 	long long count;
 	bool counted;
+	bool variant;		/* a case variant of an earlier entry */
 };
 
 struct run {
@@ -129,6 +130,8 @@ struct run {
 	size_t nb, ab;
 	struct entry *e;
 	size_t ne, ae;
+	/* open addressing over e by lower-cased email: index + 1, 0 free */
+	size_t *slot, nslot;
 	/* scratch for single-value queries */
 	long long v;
 	bool v_null;
@@ -437,20 +440,60 @@ static void entries_free(struct run *r)
 		free(r->e[i].lower);
 	}
 	r->ne = 0;
+	if (r->slot != NULL)
+		memset(r->slot, 0, r->nslot * sizeof(*r->slot));
+}
+
+static size_t hash_str(const char *s)
+{
+	size_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The slot of lower: its entry's, or the free one to take. */
+static size_t *slot_of(struct run *r, const char *lower)
+{
+	size_t i = hash_str(lower) & (r->nslot - 1);
+
+	while (r->slot[i] != 0 && strcmp(r->e[r->slot[i] - 1].lower,
+					  lower) != 0)
+		i = (i + 1) & (r->nslot - 1);
+	return &r->slot[i];
 }
 
 static struct entry *entry_find(struct run *r, const char *lower)
 {
-	size_t i;
+	size_t *sl;
 
-	for (i = 0; i < r->ne; i++)
-		if (strcmp(r->e[i].lower, lower) == 0)
-			return &r->e[i];
-	return NULL;
+	if (r->nslot == 0)
+		return NULL;
+	sl = slot_of(r, lower);
+	return *sl != 0 ? &r->e[*sl - 1] : NULL;
+}
+
+/* Index entry i (a new email); the table stays at most half full. */
+static void entry_index(struct run *r, size_t i)
+{
+	size_t k;
+
+	if (2 * (r->ne + 1) > r->nslot) {
+		free(r->slot);
+		r->nslot = r->nslot != 0 ? r->nslot * 2 : 1024;
+		while (2 * (r->ne + 1) > r->nslot)
+			r->nslot *= 2;
+		r->slot = bav_xcalloc(r->nslot, sizeof(*r->slot));
+		for (k = 0; k < r->ne; k++)
+			if (k != i && !r->e[k].variant)
+				*slot_of(r, r->e[k].lower) = k + 1;
+	}
+	*slot_of(r, r->e[i].lower) = i + 1;
 }
 
 static struct entry *entry_add(struct run *r, const char *email,
-			       long long count)
+			       long long count, bool variant)
 {
 	struct entry *e;
 
@@ -463,6 +506,9 @@ static struct entry *entry_add(struct run *r, const char *email,
 	e->lower = lower_dup(email);
 	e->count = count;
 	e->counted = false;
+	e->variant = variant;
+	if (!variant)		/* variants are merged, not looked up */
+		entry_index(r, r->ne - 1);
 	return e;
 }
 
@@ -481,11 +527,11 @@ static int entry_row(void *ctx, const struct bav_store_value *v,
 	e = entry_find(r, lower);
 	free(lower);
 	if (e == NULL) {
-		entry_add(r, v[0].s, v[1].i);
+		entry_add(r, v[0].s, v[1].i, false);
 		return 0;
 	}
 	e->count += v[1].i;
-	entry_add(r, v[0].s, -1);	/* count -1: a variant to merge */
+	entry_add(r, v[0].s, v[1].i, true);
 	return 0;
 }
 
@@ -497,7 +543,7 @@ static int merge_variants(struct run *r, long long cid)
 	for (i = 0; i < r->ne; i++) {
 		const struct entry *e = &r->e[i], *keep;
 
-		if (e->count >= 0)
+		if (!e->variant)
 			continue;
 		keep = entry_find(r, e->lower);
 		{
@@ -555,7 +601,7 @@ static int count_bounce(struct run *r, const struct company *co,
 			 " AND email = ? AND BINARY email = BINARY ?", pp, 5,
 			 NULL, NULL);
 	} else {
-		e = entry_add(r, r->text, 0);
+		e = entry_add(r, r->text, 0, false);
 		pp[3] = (struct bav_store_param)TEXT(e->email);
 		pp[4] = (struct bav_store_param)TEXT(r->now_s);
 		ret = ex(r, "INSERT INTO softbounce_email_tbl (mailing_id,"
@@ -919,6 +965,7 @@ int bav_emm_score_run(struct bav_store *store,
 		(void)bav_store_rollback(store, &err2);
 	entries_free(&r);
 	free(r.e);
+	free(r.slot);
 	free(r.b);
 	free(r.text);
 	free(cs.v);
