@@ -30,6 +30,7 @@
  *	bav(1), input.c, output.c
  */
 #include "cmd.h"
+#include "cmd_config.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -221,28 +222,18 @@ static void classify_path(struct classify_ctx *c, const char *path)
 	input_close(&in);
 }
 
-/* Read the agnUID key: the file's content without trailing white space. */
+/* Read the agnUID key: the rule of bav_secret_file_read() (the first
+   line without trailing white space, not empty). */
 static char *read_secret(const char *path)
 {
-	FILE *fp = fopen(path, "re");
-	char buf[4096];
-	size_t n;
+	char errbuf[512], *secret = NULL;
 
-	if (fp == NULL) {
-		fprintf(stderr, "bav: %s: %s\n", path, strerror(errno));
+	if (bav_secret_file_read(path, false, &secret, errbuf,
+				 sizeof(errbuf)) < 0) {
+		fprintf(stderr, "bav: %s\n", errbuf);
 		return NULL;
 	}
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
-			 buf[n - 1] == ' ' || buf[n - 1] == '\t'))
-		n--;
-	if (n == 0) {
-		fprintf(stderr, "bav: %s: empty agnUID secret\n", path);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return strdup(buf);
+	return secret;
 }
 
 static int classify_usage(void)
@@ -329,6 +320,16 @@ int cmd_classify(int argc, char **argv)
 	if (ret == 0 && c.format != FMT_LIST &&
 	    load_rules(c.rule_paths, c.nrules, c.no_default, &rules) < 0)
 		ret = CMD_EX_CONFIG;
+	if (ret == 0 && c.secret == NULL) {	/* agnuid_secret of main.cf */
+		bool bad = false;
+		const char *v = cmd_config_secret("agnuid_secret", "classify",
+						  &bad);
+
+		if (bad)
+			ret = CMD_EX_CONFIG;
+		else if (v != NULL && (c.secret = strdup(v)) == NULL)
+			abort();
+	}
 	if (ret != 0)
 		goto out;
 
