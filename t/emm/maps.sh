@@ -14,8 +14,10 @@
 #	bav-milter -n loads the table, that a second run changes nothing,
 #	that postmap makes the .db files; then that a failing query in the
 #	middle of the run (mailloop_tbl renamed away after company_tbl was
-#	read) and a killed server leave all three files untouched (exit
-#	non-zero, never a shrunken table as bav-update wrote).
+#	read), mariadbd killed while bav maps waits for a locked mailloop_tbl
+#	after reading company_tbl, and a server that is gone leave all three
+#	files untouched (exit non-zero, never a shrunken table as bav-update
+#	wrote).
 # DIAGNOSTICS
 #	ok:/FAIL: lines; exit 0 pass, 1 fail, 77 skip.
 . "${top_srcdir:-.}/t/emm/tools-lib.sh"
@@ -128,7 +130,32 @@ cksum "$T/bav.conf" "$T/relay" "$T/transport" >> "$T/after"
 cmp -s "$T/before" "$T/after" && ok "mid-run failure: old tables kept" ||
 	fail "mid-run failure changed a table"
 sqlq "RENAME TABLE mailloop_away TO mailloop_tbl"
+# the server dies while bav maps waits in the middle of its reads:
+# another session holds a write lock on mailloop_tbl, so company_tbl is
+# read and the mailloop_tbl query hangs until mariadbd is killed
+mariadb --no-defaults --socket="$MARIADB_SOCK" -uroot bav \
+	-e "LOCK TABLES mailloop_tbl WRITE; SELECT SLEEP(60)" >/dev/null 2>&1 &
+locker=$!
+i=0
+until sqlq "SHOW PROCESSLIST" | grep -q "User sleep"; do
+	i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
+done
+run 2> "$T/err" &
+maps=$!
+i=0
+until sqlq "SHOW PROCESSLIST" | grep -q "metadata lock"; do
+	i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
+done
+[ $i -le 100 ] && ok "bav maps waits inside its reads" ||
+	fail "bav maps never waited for the lock"
 mariadb_kill
+wait $maps
+expect "server killed mid-run: exit 75" 75 $?
+wait $locker 2>/dev/null
+ls -l --time-style=full-iso "$T/bav.conf" "$T/relay" "$T/transport" > "$T/after"
+cksum "$T/bav.conf" "$T/relay" "$T/transport" >> "$T/after"
+cmp -s "$T/before" "$T/after" && ok "server killed mid-run: old tables kept" ||
+	fail "server killed mid-run changed a table"
 run 2> "$T/err"
 expect "server gone: exit 75" 75 $?
 ls -l --time-style=full-iso "$T/bav.conf" "$T/relay" "$T/transport" > "$T/after"
