@@ -208,7 +208,11 @@ void daemon_detach(void)
 
 void daemon_pidfile_write(const char *path)
 {
-	FILE *f = fopen(path, "w");
+	/* written as root before the switch: never through a symlink a
+	   former (unprivileged) daemon left in a directory it can write */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+		      O_NOFOLLOW, 0644);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 
 	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 ||
 	    fclose(f) != 0)
