@@ -11,10 +11,13 @@
 #	RCPT-FORMAT % i (or RCPT-FORMAT itself without a %) and carries "Message-ID: <fault-i@load.test>" and
 #	"Subject: fault i". KIND "bounce" (the default) sends an RFC 3464
 #	report from the null sender for the failed recipient gone-i@example.org;
-#	"reply" a human reply from reader-i@reader.test. Appends one line
-#	per message to RESULTS: "i CODE stage text", CODE being the first
-#	non-2xx reply code (or 250 when the message was queued, 0 when the
-#	connection failed), stage the SMTP command that got it.
+#	"reply" a human reply from reader-i@reader.test; "mix" takes
+#	RCPT-FORMAT as a domain D and sends, by i % 10, 0: a bounce to the
+#	unknown nobody-i@D, 1: a reply to reply@D, else: a bounce to
+#	bounces@D. Appends one line per message to RESULTS: "i CODE stage
+#	text", CODE being the first non-2xx reply code (or 250 when the
+#	message was queued, 0 when the connection failed), stage the SMTP
+#	command that got it.
 # DIAGNOSTICS
 #	Exit 0 when it could write every result line, 1 otherwise (the
 #	codes are for the caller to judge).
@@ -40,7 +43,7 @@ written = [0]
 
 
 def message(i, rcpt):
-    if kind == "reply":
+    if kind_of(i) == "reply":
         return ("From: Reader %d <reader-%d@reader.test>\r\n"
                 "To: <%s>\r\nSubject: Re: fault %d\r\n"
                 "Message-ID: <fault-%d@load.test>\r\n"
@@ -63,9 +66,20 @@ def message(i, rcpt):
             "--F%d--\r\n" % (rcpt, i, i, i, i, i, i, i))
 
 
+def kind_of(i):
+    if kind != "mix":
+        return kind
+    return ("unknown", "reply")[i % 10] if i % 10 < 2 else "bounce"
+
+
 def send_one(i):
-    rcpt = rcpt_fmt % i if "%" in rcpt_fmt else rcpt_fmt
-    sender = "" if kind == "bounce" else "reader-%d@reader.test" % i
+    k = kind_of(i)
+    if kind == "mix":
+        rcpt = {"unknown": "nobody-%d@" % i, "reply": "reply@",
+                "bounce": "bounces@"}[k] + rcpt_fmt
+    else:
+        rcpt = rcpt_fmt % i if "%" in rcpt_fmt else rcpt_fmt
+    sender = "reader-%d@reader.test" % i if k == "reply" else ""
     stage = "connect"
     try:
         s = smtplib.SMTP("127.0.0.1", port, local_hostname="mx.load.test",
