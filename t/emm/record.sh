@@ -1,0 +1,110 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# NAME
+#	t/emm/record.sh - EMM recording without Postfix: parked non-5xx hard
+#	bounces, BCC copies, the extbounce.log/mailloop.log mode
+# SYNOPSIS
+#	top_srcdir=. top_builddir=. sh t/emm/record.sh
+# DESCRIPTION
+#	On a private mariadbd with sql/emm (t/emm/tools-lib.sh), bav deliver
+#	--store emm+mariadb://... gets messages written for this test, with
+#	the X-AGNMailloop header bav-milter would add:
+#	  a DSN 4.4.7 "failed" for alice (company 1 translates 447 to the
+#	  hard detail 512): parked, nothing in bounce_tbl; after emm_delay
+#	  seconds the next recorded message writes it (bounce_tbl 512,
+#	  status 2 on both of alice's lists); a second parked one is dropped
+#	  because a success row for the same mailing arrived meanwhile;
+#	  a bounce of a BCC copy (V0- Message-ID): action ignore, nothing
+#	  else; and with emm_logdir= a hard bounce becomes one extbounce.log
+#	  line and one mailloop.log line in bavd's formats, the tables keep
+#	  only bav's message key.
+# DIAGNOSTICS
+#	Exit 0 pass, 1 fail, 77 skip (mariadbd or the MariaDB backend
+#	missing).
+. "${top_srcdir:-.}/t/emm/tools-lib.sh"
+emm_db_start
+srcdir=${top_srcdir:-.}
+EMM="emm+$MARIADB_URI"
+K1=s3cret-shop-key
+pfx=AB20260115093000_0
+uid() { python3 "$srcdir/t/emm/agnuid.py" --prefix $pfx "$@"; }
+n=0
+deliver() {	# URI STATUS UID [BCC-PREFIX]: one DSN through bav deliver
+	n=$((n + 1))
+	cat > "$T/m$n.eml" <<EOM
+X-AGNMailloop: rid=1,cid=1,from=,to=aml_1@mailloop.shop.example
+From: MAILER-DAEMON@mx.remote.example
+To: aml_1@mailloop.shop.example
+Subject: Delivery Status Notification (Failure)
+Message-ID: <dsn-$n@mx.remote.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="R"
+
+--R
+Content-Type: text/plain
+
+Delivery failed: $2.
+
+--R
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.remote.example
+
+Final-Recipient: rfc822; somebody@example.net
+Action: failed
+Status: $2
+Diagnostic-Code: smtp; 450 $2 giving up
+
+--R
+Content-Type: text/rfc822-headers
+
+Message-ID: <$4$3@mailloop.shop.example>
+Subject: News
+
+--R--
+EOM
+	"$BAV" deliver --spool "$T/sp" --no-forward --store "$1" -f "" \
+		-- aml_1@mailloop.shop.example < "$T/m$n.eml" 2>> "$T/deliver.err" ||
+		fail "bav deliver of message $n"
+}
+
+# ---- a hard detail with a 4xx code is parked, then written ------------------
+deliver "$EMM&emm_delay=2" 4.4.7 "$(uid 4 0 1 101 1 $K1)"
+expect "4.4.7 (hard 512 for company 1): parked, not in bounce_tbl" \
+	"1	101	1	512	447|0" \
+	"$(sqlq "SELECT company_id, mailing_id, customer_id, detail, dsn FROM bav_emm_delayed_tbl")|$(sqlq "SELECT COUNT(*) FROM bounce_tbl")"
+deliver "$EMM&emm_delay=2" 4.4.7 "$(uid 4 0 1 102 2 $K1)"
+sleep 1
+sqlq "INSERT INTO success_1_tbl (customer_id, mailing_id, timestamp) VALUES (2, 102, NOW())"
+sleep 2
+deliver "$EMM&emm_delay=2" 4.4.1 "$(uid 4 0 1 102 3 $K1)"	# detail 0, triggers
+expect "due: alice's bounce written, bob's dropped (success meanwhile)" \
+	"1	1	101	512	447" \
+	"$(sqlq "SELECT company_id, customer_id, mailing_id, detail, dsn FROM bounce_tbl")"
+expect "due: status 2 on both of alice's lists" "11	2	101
+12	2	101" \
+	"$(sqlq "SELECT mailinglist_id, user_status, exit_mailing_id FROM customer_1_binding_tbl WHERE customer_id = 1 ORDER BY mailinglist_id")"
+expect "nothing parked any more" 0 \
+	"$(sqlq "SELECT COUNT(*) FROM bav_emm_delayed_tbl")"
+
+# ---- a bounce of a BCC copy -------------------------------------------------
+deliver "$EMM" 5.1.1 "$(uid 4 0 1 101 2 $K1)" V0-
+expect "BCC copy: action ignore, no bounce" "ignore	2|1" \
+	"$(sqlq "SELECT action, customer_id FROM mailloop_log_tbl ORDER BY mailloop_log_id DESC LIMIT 1")|$(sqlq "SELECT COUNT(*) FROM bounce_tbl")"
+
+# ---- emm_logdir: bavd's exchange files for an unchanged update ---------------
+mkdir -p "$T/log"
+logs_before=$(sqlq "SELECT COUNT(*) FROM mailloop_log_tbl")
+deliver "$EMM&emm_logdir=$T/log" 5.1.1 "$(uid 3 0 1 101 3 $K1)"
+sed 's/timestamp=[0-9: -]*	/timestamp=T	/; s/server=.*/server=S/' \
+	"$T/log/extbounce.log" > "$T/ext.got"
+expect "extbounce.log line" "5.1.1;0;101;0;3;timestamp=T	mailloop=450 5.1.1 giving up	server=S" \
+	"$(cat "$T/ext.got")"
+expect "mailloop.log line" \
+	"0;1;T;bounce;+;customer_id=3	mailing_id=101	company_id=1	licence_id=0	bounce-dsn=5.1.1	bounce-mailing-id=101	bounce-customer-id=3	bounce-error-text=450%205.1.1%20giving%20up" \
+	"$(sed 's/^\([^;]*;[^;]*;\)[^;]*;/\1T;/' "$T/log/mailloop.log")"
+expect "log mode: no table rows" "$logs_before|1|1" \
+	"$(sqlq "SELECT COUNT(*) FROM mailloop_log_tbl")|$(sqlq "SELECT COUNT(*) FROM bounce_tbl")|$(sqlq "SELECT user_status FROM customer_1_binding_tbl WHERE customer_id = 3")"
+[ -s "$T/deliver.err" ] && { echo "--- deliver stderr"; cat "$T/deliver.err"; }
+[ $fails -eq 0 ] || exit 1
+exit 0
