@@ -31,6 +31,8 @@
  *	                                   (emm_write_bounce) or an
  *	                                   extbounce.log line (logdir)
  *	  auto-reply                       its {mark} (auto, ooo): "drop"
+ *	  reply matching bounce_rule_tbl   systemmail: filtered; filter: its
+ *	                                   {mark} or filtered (emm_filter.c)
  *	  reply                            sent (forwarded) or filtered plus
  *	                                   the inbox and the autoresponder
  *	                                   rate limit
@@ -372,6 +374,33 @@ static const char *remark(struct bav_emm *emm, const struct emm_event *ev,
 	return "";
 }
 
+/* The operator's header rules (bounce_rule_tbl, merged for the
+   parameter's company or the filter's, and the rid) on a reply: true
+   when a systemmail or filter rule matched (ev->action set). */
+static bool rules_say(struct bav_emm *emm, const struct bav_emm_mail *mail,
+		      const struct params *pm, const struct emm_filter *f,
+		      struct emm_event *ev)
+{
+	static const char *const sections[] = { "systemmail", "filter" };
+	long long company = pm->cid > 0 ? pm->cid : f != NULL ? f->company
+		: 0;
+	const char **patterns, *mark;
+	unsigned int i, n;
+
+	for (i = 0; i < 2; i++) {
+		n = emm_rules_section(emm->pool, emm->cfg->rulesets,
+				      emm->cfg->nrulesets, company, ev->rid,
+				      sections[i], &patterns);
+		if (emm_header_match(emm->pool, mail->msg, mail->msg_len,
+				     patterns, n, &mark) == 1) {
+			ev->action = i == 1 && mark[0] != '\0' ? mark :
+				"filtered";
+			return true;
+		}
+	}
+	return false;
+}
+
 static int decide(struct bav_emm *emm, const struct bav_emm_mail *mail,
 		  const struct params *pm, struct emm_event *ev,
 		  struct bav_emm_outcome *out, const char **error_r)
@@ -411,6 +440,10 @@ static int decide(struct bav_emm *emm, const struct bav_emm_mail *mail,
 	} else if (v->kind == BAV_KIND_AUTOREPLY) {
 		ev->action = v->mark != NULL && v->mark[0] != '\0' ?
 			v->mark : "auto";
+	} else if (v->kind == BAV_KIND_REPLY &&
+		   rules_say(emm, mail, pm, f, ev)) {
+		/* bounce_rule_tbl systemmail / filter rules: no forward,
+		   no inbox, no autoresponder */
 	} else if (v->kind == BAV_KIND_REPLY) {
 		if (fwd != NULL && fwd[0] != '\0') {
 			ev->action = "sent";

@@ -89,6 +89,16 @@ int emm_ruleset_parse(struct bav_pool *pool, const char *json,
 /* The (C,R),(0,R),(C,0),(0,0) merge of spec 5.6.2 as legacy rule text. */
 char *emm_rules_merge(struct bav_pool *pool, const struct emm_ruleset *sets,
 		      unsigned int n, long long company, long long rid);
+/* One section of that merge, in order (pool-owned array); the count. */
+unsigned int emm_rules_section(struct bav_pool *pool,
+			       const struct emm_ruleset *sets, unsigned int n,
+			       long long company, long long rid,
+			       const char *section, const char ***patterns_r);
+/* Top-level headers of msg against patterns ({mark} prefixes): 1 and
+   *mark_r, or 0 (emm_filter.c). */
+int emm_header_match(struct bav_pool *pool, const unsigned char *msg,
+		     size_t len, const char *const *patterns, unsigned int n,
+		     const char **mark_r);
 /* Seconds of a unit string "1d", "12h", "30m", "90s", "2w" (0 bad). */
 long long emm_unit_seconds(const char *s);
 

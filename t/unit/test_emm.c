@@ -94,6 +94,74 @@ static void test_rules_merge(void)
 	test_end();
 }
 
+static void test_header_rules(void)
+{
+	static const char msg[] =
+		"Return-Path: <x@example.net>\r\n"
+		"Received: from a\r\n"
+		"Received: from b.example\r\n\tby mx\r\n"
+		"From: Holiday Robot <auto-reply@example.net>\r\n"
+		"Subject: Re: News\r\n"
+		"\r\n"
+		"Subject: in the body, not a header\r\n";
+	static const struct {
+		const char *const pats[3];
+		unsigned int n;
+		int found;
+		const char *mark;
+	} cases[] = {
+		{ { "^subject: re:" }, 1, 1, "" },
+		{ { "{auto}^From:.*auto.?reply" }, 1, 1, "auto" },
+		{ { "^Received: from b\\.example\\s+by mx" }, 1, 1, "" },
+		{ { "body, not" }, 1, 0, "" },
+		{ { "((", "{ooo}^Subject: Re", "{auto}^From" }, 3, 1, "auto" },
+		{ { "^Precedence: bulk" }, 1, 0, "" },
+	};
+	static const struct {
+		long long company, rid;
+		const char *json;
+	} defs[] = {
+		{ 0, 0, "{\"filter\": [\"f00\"], \"hard\": [\"h00\"]}" },
+		{ 1, 3, "{\"filter\": [\"f13a\", \"f13b\"]}" },
+		{ 1, 0, "{\"filter\": [\"f10\"]}" },
+	};
+	struct emm_ruleset sets[3];
+	struct bav_pool *pool;
+	const char **pats, *mark;
+	unsigned int i, n;
+
+	test_begin("emm header rules (systemmail, filter) on replies");
+	pool = bav_pool_new(4096);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int found = emm_header_match(pool, (const unsigned char *)msg,
+					     sizeof(msg) - 1, cases[i].pats,
+					     cases[i].n, &mark);
+
+		test_assert_idx(found == cases[i].found, i);
+		test_assert_strcmp(mark, cases[i].mark);
+	}
+	for (i = 0; i < 3; i++) {
+		test_assert_idx(emm_ruleset_parse(pool, defs[i].json,
+						  &sets[i]) == 0, i);
+		sets[i].company = defs[i].company;
+		sets[i].rid = defs[i].rid;
+	}
+	n = emm_rules_section(pool, sets, 3, 1, 3, "filter", &pats);
+	test_assert(n == 4);
+	if (n == 4) {
+		test_assert_strcmp(pats[0], "f13a");
+		test_assert_strcmp(pats[1], "f13b");
+		test_assert_strcmp(pats[2], "f10");
+		test_assert_strcmp(pats[3], "f00");
+	}
+	test_assert(emm_rules_section(pool, sets, 3, 2, 3, "filter",
+				      &pats) == 1);
+	test_assert(emm_rules_section(pool, sets, 3, 1, 3, "soft",
+				      &pats) == 0);
+	bav_pool_free(&pool);
+	test_end();
+}
+
 static void test_dsn_code(void)
 {
 	static const struct {
@@ -265,7 +333,8 @@ static void test_uid(void)
 int main(void)
 {
 	static void (*const tests[])(void) = {
-		test_json, test_rules_merge, test_dsn_code, test_translate,
+		test_json, test_rules_merge, test_header_rules, test_dsn_code,
+		test_translate,
 		test_units, test_uid, NULL
 	};
 
