@@ -16,7 +16,10 @@
  *	field, replaced by the diagnostic's code when that is more specific
  *	(the one given with the remote reply code first), and for an x.4.7
  *	give-up by the last attempt's code when the diagnostic or notice
- *	names one. Each recipient group becomes a
+ *	names one. A Diagnostic-Code of type x-unix (a local program such
+ *	as a pipe or an LDA answered) marks the result's rule
+ *	"builtin:x-unix", which reason.c turns into "mailererror" when no
+ *	rule explains the text. Each recipient group becomes a
  *	result of m; all strings are allocated from m's pool.
  * DIAGNOSTICS
  *	Returns the number of recipient groups found (0: not usable).

@@ -14,16 +14,29 @@
  *	  2. the [reason NAME] rules over the diagnostic (so a 5.1.1 whose
  *	     text speaks of a rate limit is not "userunknown"). The text is
  *	     read with a multi-line reply unfolded ("550-5.7.1 ... 550
- *	     5.7.1 ...") and with Amazon SES's category wrapper removed;
+ *	     5.7.1 ..."), with Amazon SES's category wrapper removed and,
+ *	     when Gmail quotes the remote reply ("The error that the other
+ *	     server returned was: ..."), from the quoted reply on;
  *	  3. a delay (Action: delayed, or a text delay notice) without a
  *	     cause more specific than a transient local one: "expired";
- *	  4. the [status] table; 5. "onhold" (a status but no explanation)
- *	     or "undefined".
+ *	  4. the [status] table; then, for an x-unix Diagnostic-Code (a
+ *	     local program answered, dsn.c), "mailererror"; for the only
+ *	     recipient, the rules over the whole notice ("was aborted after
+ *	     5 hours" above the list), then over a delivery report for the
+ *	     same recipient returned inside the message (a gateway that
+ *	     passes on the MTA's bounce with a notice of its own);
+ *	  5. "onhold" (a status, or a stated reason no rule knows) or
+ *	     "undefined" (nothing said at all).
  *	Then the SMTP phase named in the text refines it: user unknown
  *	after DATA is "filtered" unless the status points at the address or
  *	the protocol (x.1.y, x.5.y); unknown user or host after MAIL FROM is
- *	"rejected"; an unexplained refusal at connect/EHLO is "blocked". A
- *	size refusal follows x.2.3 (exceedlimit) or x.3.4 (mesgtoobig).
+ *	"rejected", and so is a bare "Access denied" there; an unexplained
+ *	refusal at connect/EHLO is "blocked". A size refusal follows x.2.3
+ *	(exceedlimit) or x.3.4 (mesgtoobig). A content refusal under a
+ *	x.7.y status (RFC 3463: security or policy) is "policyviolation",
+ *	or "spamdetected" when it only says the content was rejected. A
+ *	bare x.0.0 status whose cause the notice prose gave becomes the
+ *	reason's x.0.9yy code.
  *	A result without a status gets the reason's x.0.9yy pseudo status.
  *	Hard means a permanent address-level failure (DESIGN.md); detail is
  *	OpenEMM's qualification of the status (detail.c).
@@ -380,8 +393,12 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 			/* "onhold": a status, or a stated reason that no rule
 			   knows ("Reason: ...", "Failure Reasons"); else
 			   nothing was said at all */
-			reason = *r->status != '\0' ||
-				 bav_strcasestr(text, "reason") != NULL ?
+			bool stated = text == m->notice ?
+				bav_memcasemem(m->notice, m->notice_len,
+					       "reason") != NULL :
+				bav_strcasestr(text, "reason") != NULL;
+
+			reason = *r->status != '\0' || stated ?
 				 "onhold" : "undefined";
 			r->rule = "builtin:fallback";
 		}
