@@ -70,9 +70,10 @@
  *	in *error_r; the transaction is rolled back. Never exits, never
  *	prints.
  * SEE ALSO
- *	bav_emm_score.h, score_store.c, bav-emm(7)
+ *	bav_emm_score.h, emm_score_convert.c (steps 4 to 6), score_store.c,
+ *	bav-emm-score(7)
  */
-#include "bav_emm_score.h"
+#include "emm_score_private.h"
 #include "bav_private.h"
 
 #include <stddef.h>
@@ -83,15 +84,6 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <time.h>
-
-#define TEXT(s) BAV_STORE_PARAM_TEXT(s)
-#define INT(v) BAV_STORE_PARAM_INT(v)
-#define DAY 86400LL
-
-struct conv {
-	long long expire, threshold, fade, last_click, last_open;
-	long long count, duration;
-};
 
 static const struct {
 	const char *key;
@@ -108,43 +100,7 @@ static const struct {
 };
 #define N_CONV_KEYS (sizeof(conv_keys) / sizeof(conv_keys[0]))
 
-struct bounce {
-	long long cid, customer, mailing;
-};
-
-struct entry {
-	char *email, *lower;
-	long long count;
-	bool counted;
-	bool variant;		/* a case variant of an earlier entry */
-};
-
-struct run {
-	struct bav_store *store;
-	const struct bav_emm_score_params *p;
-	struct bav_emm_score_stats *st;
-	const char **error_r;
-	long long now;
-	char now_s[32];
-	struct bounce *b;
-	size_t nb, ab;
-	struct entry *e;
-	size_t ne, ae;
-	/* open addressing over e by lower-cased email: index + 1, 0 free */
-	size_t *slot, nslot;
-	/* scratch for single-value queries */
-	long long v;
-	bool v_null;
-	char *text;
-};
-
-struct company {
-	long long id;
-	bool tracking, has_success, has_rdir, has_opl;
-	struct conv c;
-};
-
-static void fmt_time(long long t, char buf[32])
+void es_time(long long t, char buf[32])
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -153,18 +109,7 @@ static void fmt_time(long long t, char buf[32])
 	strftime(buf, 32, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-/* Local midnight "days" days before now. */
-static long long midnight_before(long long now, long long days)
-{
-	time_t tt = (time_t)now;
-	struct tm tm;
 
-	localtime_r(&tt, &tm);
-	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	tm.tm_mday -= (int)days;
-	tm.tm_isdst = -1;
-	return (long long)mktime(&tm);
-}
 
 static void warn(struct run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -181,8 +126,8 @@ static void warn(struct run *r, const char *fmt, ...)
 	r->p->warn(r->p->warn_ctx, msg);
 }
 
-static int ex(struct run *r, const char *sql, const struct bav_store_param *pp,
-	      unsigned int n, bav_store_row_t *cb, void *ctx)
+int es_exec(struct run *r, const char *sql, const struct bav_store_param *pp,
+	    unsigned int n, bav_store_row_t *cb, void *ctx)
 {
 	return bav_store_exec(r->store, sql, pp, n, cb, ctx, r->error_r);
 }
@@ -202,15 +147,14 @@ static int one_value(void *ctx, const struct bav_store_value *v,
 	return 1;
 }
 
-/* First column of the first row into r->v / r->text (v_null if none). */
-static int q_one(struct run *r, const char *sql,
-		 const struct bav_store_param *pp, unsigned int n)
+int es_one(struct run *r, const char *sql, const struct bav_store_param *pp,
+	   unsigned int n)
 {
 	r->v = 0;
 	r->v_null = true;
 	free(r->text);
 	r->text = NULL;
-	return ex(r, sql, pp, n, one_value, r);
+	return es_exec(r, sql, pp, n, one_value, r);
 }
 
 /* ---- parameters ------------------------------------------------------- */
@@ -292,7 +236,7 @@ static int load_conv(struct run *r, struct company *co)
 	for (i = 0; i < N_CONV_KEYS; i++)
 		*(long long *)((char *)&co->c + conv_keys[i].offset) =
 			conv_keys[i].def;
-	return ex(r, "SELECT company_id, value FROM bounce_config_tbl"
+	return es_exec(r, "SELECT company_id, value FROM bounce_config_tbl"
 		  " WHERE name = 'conversion' AND rid = 0"
 		  " AND company_id IN (0, ?) ORDER BY company_id", pp, 1,
 		  conv_row, &cc);
@@ -331,13 +275,13 @@ static int company_tables(struct run *r, struct company *co)
 	snprintf(succ, sizeof(succ), "success_%lld_tbl", co->id);
 	snprintf(rdir, sizeof(rdir), "rdirlog_%lld_tbl", co->id);
 	snprintf(opl, sizeof(opl), "onepixellog_%lld_tbl", co->id);
-	if ((ret = q_one(r, "SELECT COUNT(*) FROM information_schema.tables"
+	if ((ret = es_one(r, "SELECT COUNT(*) FROM information_schema.tables"
 			 " WHERE table_schema = DATABASE()"
 			 " AND table_name IN (?, ?)", pp, 2)) < 0)
 		return ret;
 	if (r->v != 2)
 		return 0;
-	ret = ex(r, "SELECT table_name FROM information_schema.tables"
+	ret = es_exec(r, "SELECT table_name FROM information_schema.tables"
 		 " WHERE table_schema = DATABASE()"
 		 " AND table_name IN (?, ?, ?)", pp + 2, 3, table_row, co);
 	return ret < 0 ? ret : 1;
@@ -377,23 +321,23 @@ static int collect(struct run *r)
 	long long cur;
 	int ret;
 
-	if ((ret = q_one(r, "SELECT UNIX_TIMESTAMP(cur) FROM timestamp_tbl"
+	if ((ret = es_one(r, "SELECT UNIX_TIMESTAMP(cur) FROM timestamp_tbl"
 			 " WHERE name = ?", pp, 1)) < 0)
 		return ret;
 	if (r->text == NULL) {
 		/* first use: go on where softbounce3.py stopped */
-		if ((ret = q_one(r, "SELECT UNIX_TIMESTAMP(MAX(cur))"
+		if ((ret = es_one(r, "SELECT UNIX_TIMESTAMP(MAX(cur))"
 				 " FROM timestamp_tbl"
 				 " WHERE name = 'bounce-conversion'"
 				 " OR name LIKE 'bounce-conversion-%'",
 				 NULL, 0)) < 0)
 			return ret;
 		cur = r->v_null || r->v > r->now ? r->now : r->v;
-		fmt_time(cur, cur_s);
-		pp[1] = (struct bav_store_param)TEXT("soft-bounce scoring window"
-						      " of bav score --emm");
+		es_time(cur, cur_s);
+		pp[1] = (struct bav_store_param)TEXT(
+			"soft-bounce scoring window of bav score --emm");
 		pp[2] = (struct bav_store_param)TEXT(cur_s);
-		if ((ret = ex(r, "INSERT INTO timestamp_tbl"
+		if ((ret = es_exec(r, "INSERT INTO timestamp_tbl"
 			      " (timestamp_id, name, description, cur)"
 			      " SELECT COALESCE(MAX(timestamp_id), 0) + 1,"
 			      " ?, ?, ? FROM timestamp_tbl", pp, 3,
@@ -404,10 +348,10 @@ static int collect(struct run *r)
 	}
 	if (cur > r->now)
 		cur = r->now;
-	fmt_time(cur, cur_s);
+	es_time(cur, cur_s);
 	pp[0] = (struct bav_store_param)TEXT(cur_s);
 	pp[1] = (struct bav_store_param)TEXT(r->now_s);
-	if ((ret = ex(r, "SELECT company_id, customer_id, mailing_id"
+	if ((ret = es_exec(r, "SELECT company_id, customer_id, mailing_id"
 		      " FROM bounce_tbl WHERE timestamp >= ? AND timestamp < ?"
 		      " AND detail >= 400 AND detail < 510"
 		      " ORDER BY company_id, customer_id, detail DESC,"
@@ -416,7 +360,7 @@ static int collect(struct run *r)
 	r->st->bounces = r->nb;
 	pp[0] = (struct bav_store_param)TEXT(r->now_s);
 	pp[1] = (struct bav_store_param)TEXT(name);
-	return ex(r, "UPDATE timestamp_tbl SET prev = cur, cur = ?,"
+	return es_exec(r, "UPDATE timestamp_tbl SET prev = cur, cur = ?,"
 		  " temp = NULL WHERE name = ?", pp, 2, NULL, NULL);
 }
 
@@ -553,11 +497,11 @@ static int merge_variants(struct run *r, long long cid)
 				INT(keep->count), INT(cid), TEXT(keep->email),
 				TEXT(keep->email) };
 
-			if ((ret = ex(r, "DELETE FROM softbounce_email_tbl"
+			if ((ret = es_exec(r, "DELETE FROM softbounce_email_tbl"
 				      " WHERE company_id = ? AND email = ?"
 				      " AND BINARY email = BINARY ?", del, 3,
 				      NULL, NULL)) < 0 ||
-			    (ret = ex(r, "UPDATE softbounce_email_tbl"
+			    (ret = es_exec(r, "UPDATE softbounce_email_tbl"
 				      " SET bnccnt = ?, timestamp = timestamp"
 				      " WHERE company_id = ? AND email = ?"
 				      " AND BINARY email = BINARY ?", upd, 4,
@@ -581,7 +525,7 @@ static int count_bounce(struct run *r, const struct company *co,
 	snprintf(sql, sizeof(sql), "SELECT email FROM customer_%lld_tbl"
 		 " WHERE customer_id = ?", co->id);
 	pp[0] = (struct bav_store_param)INT(b->customer);
-	if ((ret = q_one(r, sql, pp, 1)) < 0)
+	if ((ret = es_one(r, sql, pp, 1)) < 0)
 		return ret;
 	if (r->text == NULL || r->text[0] == '\0')
 		return 0;	/* customer deleted meanwhile */
@@ -596,7 +540,8 @@ static int count_bounce(struct run *r, const struct company *co,
 	if (e != NULL) {
 		pp[3] = (struct bav_store_param)TEXT(e->email);
 		pp[4] = pp[3];
-		ret = ex(r, "UPDATE softbounce_email_tbl SET bnccnt = bnccnt + 1,"
+		ret = es_exec(r, "UPDATE softbounce_email_tbl"
+			 " SET bnccnt = bnccnt + 1,"
 			 " mailing_id = ?, timestamp = ? WHERE company_id = ?"
 			 " AND email = ? AND BINARY email = BINARY ?", pp, 5,
 			 NULL, NULL);
@@ -604,7 +549,7 @@ static int count_bounce(struct run *r, const struct company *co,
 		e = entry_add(r, r->text, 0, false);
 		pp[3] = (struct bav_store_param)TEXT(e->email);
 		pp[4] = (struct bav_store_param)TEXT(r->now_s);
-		ret = ex(r, "INSERT INTO softbounce_email_tbl (mailing_id,"
+		ret = es_exec(r, "INSERT INTO softbounce_email_tbl (mailing_id,"
 			 " timestamp, company_id, email, creation_date, bnccnt)"
 			 " VALUES (?, ?, ?, ?, ?, 1)", pp, 5, NULL, NULL);
 		r->st->created++;
@@ -624,11 +569,11 @@ static int expire_and_merge(struct run *r, const struct company *co)
 	int ret;
 
 	if (co->c.expire > 0) {
-		fmt_time(r->now - co->c.expire * DAY, t);
+		es_time(r->now - co->c.expire * DAY, t);
 		pp[0] = (struct bav_store_param)INT(co->id);
 		pp[1] = (struct bav_store_param)TEXT(t);
 		pp[2] = (struct bav_store_param)INT(co->c.threshold);
-		if ((ret = ex(r, "DELETE FROM softbounce_email_tbl"
+		if ((ret = es_exec(r, "DELETE FROM softbounce_email_tbl"
 			      " WHERE company_id = ? AND creation_date < ?"
 			      " AND bnccnt <= ?", pp, 3, NULL, NULL)) < 0)
 			return ret;
@@ -636,7 +581,7 @@ static int expire_and_merge(struct run *r, const struct company *co)
 	}
 	entries_free(r);
 	pp[0] = (struct bav_store_param)INT(co->id);
-	if ((ret = ex(r, "SELECT email, bnccnt FROM softbounce_email_tbl"
+	if ((ret = es_exec(r, "SELECT email, bnccnt FROM softbounce_email_tbl"
 		      " WHERE company_id = ? ORDER BY creation_date, email",
 		      pp, 1, entry_row, r)) < 0)
 		return ret;
@@ -647,230 +592,6 @@ static int expire_and_merge(struct run *r, const struct company *co)
 		    (ret = count_bounce(r, co, &r->b[i])) < 0)
 			return ret;
 	return 0;
-}
-
-/* Steps 4 and 5. */
-static int reset_and_fade(struct run *r, const struct company *co)
-{
-	struct bav_store_param pp[8];
-	char sql[512], t[32];
-	int ret;
-
-	pp[0] = (struct bav_store_param)INT(co->id);
-	if (co->tracking && co->has_success) {
-		snprintf(sql, sizeof(sql), "DELETE FROM softbounce_email_tbl"
-			 " WHERE company_id = ? AND EXISTS (SELECT 1 FROM"
-			 " customer_%lld_tbl c JOIN success_%lld_tbl s"
-			 " ON s.customer_id = c.customer_id"
-			 " WHERE c.email = softbounce_email_tbl.email"
-			 " AND s.timestamp > softbounce_email_tbl.timestamp)",
-			 co->id, co->id);
-		if ((ret = ex(r, sql, pp, 1, NULL, NULL)) < 0)
-			return ret;
-		r->st->reset += bav_store_changes(r->store);
-	}
-	if (co->tracking || co->c.fade <= 0)
-		return 0;
-	/* one count per full period since the entry's timestamp, which
-	   moves on by those periods: the same on every database and for
-	   any run frequency */
-	fmt_time(r->now - co->c.fade * DAY, t);
-	pp[0] = (struct bav_store_param)TEXT(r->now_s);
-	pp[1] = (struct bav_store_param)INT(co->c.fade * DAY);
-	pp[2] = (struct bav_store_param)TEXT(r->now_s);
-	pp[3] = (struct bav_store_param)INT(co->c.fade * DAY);
-	pp[4] = (struct bav_store_param)INT(co->c.fade * DAY);
-	pp[5] = (struct bav_store_param)INT(co->id);
-	pp[6] = (struct bav_store_param)TEXT(t);
-	if ((ret = ex(r, "UPDATE softbounce_email_tbl SET bnccnt = bnccnt -"
-		      " FLOOR(TIMESTAMPDIFF(SECOND, timestamp, ?) / ?),"
-		      " timestamp = timestamp + INTERVAL"
-		      " (FLOOR(TIMESTAMPDIFF(SECOND, timestamp, ?) / ?) * ?)"
-		      " SECOND WHERE company_id = ? AND timestamp <= ?",
-		      pp, 7, NULL, NULL)) < 0)
-		return ret;
-	r->st->faded += bav_store_changes(r->store);
-	pp[0] = (struct bav_store_param)INT(co->id);
-	if ((ret = ex(r, "DELETE FROM softbounce_email_tbl"
-		      " WHERE company_id = ? AND bnccnt <= 0", pp, 1,
-		      NULL, NULL)) < 0)
-		return ret;
-	r->st->dropped += bav_store_changes(r->store);
-	return 0;
-}
-
-/* ---- conversion -------------------------------------------------------- */
-
-struct cand {
-	char *email;
-	long long mailing, last;
-};
-
-struct cands {
-	struct cand *v;
-	size_t n, alloc;
-	long long *cust;
-	size_t ncust, acust;
-};
-
-static int cand_row(void *ctx, const struct bav_store_value *v,
-		    const char *const *names, unsigned int n)
-{
-	struct cands *c = ctx;
-
-	(void)names;
-	if (n < 3 || v[0].s == NULL)
-		return 0;
-	if (c->n == c->alloc) {
-		c->alloc = c->alloc != 0 ? c->alloc * 2 : 64;
-		c->v = bav_xrealloc(c->v, c->alloc * sizeof(*c->v));
-	}
-	c->v[c->n].email = bav_xstrdup(v[0].s);
-	c->v[c->n].mailing = v[1].i;
-	c->v[c->n].last = v[2].i;
-	c->n++;
-	return 0;
-}
-
-static int cust_row(void *ctx, const struct bav_store_value *v,
-		    const char *const *names, unsigned int n)
-{
-	struct cands *c = ctx;
-
-	(void)names;
-	if (n < 1 || v[0].s == NULL)
-		return 0;
-	if (c->ncust == c->acust) {
-		c->acust = c->acust != 0 ? c->acust * 2 : 8;
-		c->cust = bav_xrealloc(c->cust, c->acust * sizeof(*c->cust));
-	}
-	c->cust[c->ncust++] = v[0].i;
-	return 0;
-}
-
-/* Latest click or open of the customers within the windows; 0: none. */
-static int last_activity(struct run *r, const struct company *co,
-			 const struct cands *c, long long *last_r)
-{
-	struct bav_store_param pp[2];
-	char sql[160], since[32];
-	size_t i;
-	int ret, k;
-
-	*last_r = 0;
-	for (k = 0; k < 2; k++) {
-		bool have = k == 0 ? co->has_rdir : co->has_opl;
-
-		if (!have)
-			continue;
-		fmt_time(midnight_before(r->now, k == 0 ? co->c.last_click :
-					 co->c.last_open), since);
-		snprintf(sql, sizeof(sql), "SELECT UNIX_TIMESTAMP(MAX(timestamp))"
-			 " FROM %s_%lld_tbl WHERE customer_id = ?"
-			 " AND timestamp >= ?", k == 0 ? "rdirlog" :
-			 "onepixellog", co->id);
-		for (i = 0; i < c->ncust; i++) {
-			pp[0] = (struct bav_store_param)INT(c->cust[i]);
-			pp[1] = (struct bav_store_param)TEXT(since);
-			if ((ret = q_one(r, sql, pp, 2)) < 0)
-				return ret;
-			if (!r->v_null && r->v > *last_r)
-				*last_r = r->v;
-		}
-	}
-	return 0;
-}
-
-static int convert_one(struct run *r, const struct company *co,
-		       struct cands *c, const struct cand *k)
-{
-	struct bav_store_param pp[5];
-	char sql[256];
-	long long active;
-	bool changed = false;
-	size_t i;
-	int ret;
-
-	c->ncust = 0;
-	snprintf(sql, sizeof(sql), "SELECT customer_id FROM customer_%lld_tbl"
-		 " WHERE email = ? ORDER BY customer_id", co->id);
-	pp[0] = (struct bav_store_param)TEXT(k->email);
-	if ((ret = ex(r, sql, pp, 1, cust_row, c)) < 0)
-		return ret;
-	if ((ret = last_activity(r, co, c, &active)) < 0)
-		return ret;
-	if (active > 0 && active <= k->last) {
-		r->st->active++;	/* keeps its entry and history */
-		return 0;
-	}
-	if (active > 0) {
-		r->st->active_reset++;
-	} else {
-		snprintf(sql, sizeof(sql), "UPDATE customer_%lld_binding_tbl"
-			 " SET user_status = 2, user_remark ="
-			 " 'bounce:conversion', exit_mailing_id = ?,"
-			 " timestamp = ? WHERE customer_id = ?"
-			 " AND user_status IN (1, 7) AND mediatype = 0", co->id);
-		for (i = 0; i < c->ncust; i++) {
-			pp[0] = (struct bav_store_param)INT(k->mailing);
-			pp[1] = (struct bav_store_param)TEXT(r->now_s);
-			pp[2] = (struct bav_store_param)INT(c->cust[i]);
-			if ((ret = ex(r, sql, pp, 3, NULL, NULL)) < 0)
-				return ret;
-			if (bav_store_changes(r->store) == 0)
-				continue;
-			r->st->bindings += bav_store_changes(r->store);
-			changed = true;
-			pp[0] = (struct bav_store_param)INT(co->id);
-			pp[1] = (struct bav_store_param)INT(c->cust[i]);
-			pp[2] = (struct bav_store_param)INT(k->mailing);
-			pp[3] = (struct bav_store_param)TEXT(r->now_s);
-			if ((ret = ex(r, "INSERT INTO bounce_tbl (company_id,"
-				      " customer_id, mailing_id, detail, dsn,"
-				      " timestamp) VALUES (?, ?, ?, 510, 599, ?)",
-				      pp, 4, NULL, NULL)) < 0)
-				return ret;
-		}
-		r->st->converted += changed;
-	}
-	pp[0] = (struct bav_store_param)INT(co->id);
-	pp[1] = (struct bav_store_param)TEXT(k->email);
-	pp[2] = pp[1];
-	return ex(r, "DELETE FROM softbounce_email_tbl WHERE company_id = ?"
-		  " AND email = ? AND BINARY email = BINARY ?", pp, 3,
-		  NULL, NULL);
-}
-
-static int convert(struct run *r, const struct company *co)
-{
-	struct cands c;
-	struct bav_store_param pp[6];
-	char expired[32];
-	size_t i;
-	int ret;
-
-	memset(&c, 0, sizeof(c));
-	fmt_time(co->c.expire > 0 ? r->now - co->c.expire * DAY : 0, expired);
-	pp[0] = (struct bav_store_param)INT(co->id);
-	pp[1] = (struct bav_store_param)INT(co->c.count);
-	pp[2] = (struct bav_store_param)INT(co->c.duration);
-	pp[3] = (struct bav_store_param)INT(co->c.expire);
-	pp[4] = (struct bav_store_param)TEXT(expired);
-	pp[5] = (struct bav_store_param)INT(co->c.threshold);
-	ret = ex(r, "SELECT email, COALESCE(mailing_id, 0),"
-		 " COALESCE(UNIX_TIMESTAMP(timestamp), 0)"
-		 " FROM softbounce_email_tbl WHERE company_id = ? AND"
-		 " ((bnccnt >= ? AND (creation_date IS NULL OR timestamp IS NULL"
-		 " OR creation_date + INTERVAL ? DAY < timestamp))"
-		 " OR (? > 0 AND creation_date < ? AND bnccnt > ?))"
-		 " ORDER BY email", pp, 6, cand_row, &c);
-	for (i = 0; ret >= 0 && i < c.n; i++)
-		ret = convert_one(r, co, &c, &c.v[i]);
-	for (i = 0; i < c.n; i++)
-		free(c.v[i].email);
-	free(c.v);
-	free(c.cust);
-	return ret < 0 ? ret : 0;
 }
 
 /* ---- the run ----------------------------------------------------------- */
@@ -904,7 +625,7 @@ static int score_companies(struct run *r, struct companies *cs)
 	size_t i, j;
 	int ret;
 
-	if ((ret = ex(r, "SELECT company_id, mailtracking FROM company_tbl"
+	if ((ret = es_exec(r, "SELECT company_id, mailtracking FROM company_tbl"
 		      " WHERE status = 'active' ORDER BY company_id", NULL, 0,
 		      company_row, cs)) < 0)
 		return ret;
@@ -927,8 +648,8 @@ static int score_companies(struct run *r, struct companies *cs)
 		}
 		if ((ret = load_conv(r, co)) < 0 ||
 		    (ret = expire_and_merge(r, co)) < 0 ||
-		    (ret = reset_and_fade(r, co)) < 0 ||
-		    (ret = convert(r, co)) < 0)
+		    (ret = es_reset_and_fade(r, co)) < 0 ||
+		    (ret = es_convert(r, co)) < 0)
 			return ret;
 		r->st->companies++;
 	}
@@ -955,7 +676,7 @@ int bav_emm_score_run(struct bav_store *store,
 	r.st = stats;
 	r.error_r = error_r;
 	r.now = now;
-	fmt_time(now, r.now_s);
+	es_time(now, r.now_s);
 	if ((ret = bav_store_begin(store, error_r)) < 0)
 		return ret;
 	ret = score_companies(&r, &cs);
