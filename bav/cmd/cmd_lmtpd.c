@@ -313,14 +313,17 @@ static int serve(struct lmtp_server *srv, struct deliver_cfg *cfg, int lfd,
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* the signals stay blocked outside sigsuspend(): one that arrives
+	   during a reload (or before the first wait) is taken by the next
+	   sigsuspend(), not lost until yet another signal as with pause() */
 	while (!stop_flag) {
-		pause();
+		sigsuspend(&old);
 		if (hup_flag) {
 			hup_flag = 0;
 			reload_rules(cfg);
 		}
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	syslog(LOG_INFO, "stopping");
 	shutdown(lfd, SHUT_RDWR);	/* wakes the accept()s */
 	for (i = 0; i < nthreads; i++)

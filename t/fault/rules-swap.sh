@@ -13,7 +13,10 @@
 #	it kept the old rules (file and line), answer every message with
 #	250 and classify every bounce as a bounce, and a probe message must
 #	still match the old rule; a fixed file then takes effect on SIGHUP
-#	(the new rule matches, the old one no longer does).
+#	(the new rule matches, the old one no longer does). Then, ten times,
+#	a big valid file (3000 rules) and at once the next small one, each
+#	with SIGHUP: the second signal arrives while the first reload runs
+#	and must not be lost (the small file's rule must match).
 #
 #	As root with Postfix: bav-milter (-k: X-Bav-Classification) behind
 #	a private Postfix (t/lib/postfix.sh) gets $FAULT_SMTP (default 100)
@@ -112,6 +115,23 @@ install_file "$R" '[systemmail]\n^Subject:.*\\bswap-two\\b\n'
 kill -HUP "$lmtpd_pid"; hups=$((hups + 1)); sleep 0.5
 expect "lmtpd: fixed file loaded: new rule matches" "systemmail" "$(probe "Re: swap-two")"
 expect "lmtpd: fixed file loaded: old rule gone" "reply" "$(probe "Re: swap-one")"
+# a SIGHUP that arrives while a (long) reload runs must not be lost:
+# a big valid file, then at once the next one, $FAULT_QUICK (10) times
+lost=0
+k=1
+while [ $k -le ${FAULT_QUICK:-10} ]; do
+	{ printf '[systemmail]\n'
+	  seq 1 3000 | sed 's/.*/^Subject:.*\\bbig&x(foo|bar)+baz\\b/'
+	} > "$R.new" && mv "$R.new" "$R"
+	kill -HUP "$lmtpd_pid"
+	install_file "$R" "[systemmail]\\n^Subject:.*\\\\bquick-$k\\\\b\\n"
+	sleep 0.005
+	kill -HUP "$lmtpd_pid"; hups=$((hups + 2))
+	sleep 0.3
+	[ "$(probe "Re: quick-$k")" = systemmail ] || lost=$((lost + 1))
+	k=$((k + 1))
+done
+expect "lmtpd: no SIGHUP lost during a reload" "0" "$lost"
 kill "$lmtpd_pid"; wait "$lmtpd_pid"
 expect "lmtpd: SIGTERM exits 0" "0" "$?"
 lmtpd_pid=
