@@ -457,6 +457,7 @@ int main(int argc, char **argv)
 		daemon_user_switch(&o.d.user);
 		ret = server_stdio();
 		bav_addrtable_unref(&current);
+		bav_config_free(&cf);
 		return ret;
 	}
 	for (i = 0; i < o.nsockets; i++) {
@@ -491,5 +492,6 @@ int main(int argc, char **argv)
 		unlink(o.d.pidfile);
 	log_msg(LOG_L_NOTICE, "stopped");
 	bav_addrtable_unref(&current);
+	bav_config_free(&cf);
 	return ret;
 }
