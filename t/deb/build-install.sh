@@ -11,23 +11,35 @@
 #	DEB_BUILD_OPTIONS="nocheck noddebs parallel=$JOBS" (the test suites
 #	run elsewhere). Installs the .debs with apt-get, then checks:
 #	  - the system user and group "bav", /var/lib/bav and /var/spool/bav
-#	    owned by it, /etc/bav/bav.conf a conffile, /var/lib/bav/bav.conf
-#	    reaching it;
-#	  - bav-milter.service: ExecStartPre (the -n table check) and
-#	    ExecStart run as the unit's User/Group (runuser, no systemd); the
-#	    milter socket appears below RuntimeDirectory (/run/bav, or a
-#	    scratch directory when /run/bav exists already);
-#	  - one delivery end to end, as user bav: bav deliver a DSN into
-#	    /var/spool/bav, bav recorder --once into sqlite:/var/lib/bav/bav.db,
-#	    bav show reports the recipient as bounced;
-#	  - bav-policyd.service's ExecStart as the unit's User/Group, its
-#	    socket replaced by inet:PORT@127.0.0.1: the bounced recipient gets
-#	    REJECT (suppressed), an address of the example table DUNNO.
+#	    owned by it, /etc/bav/bav.conf and /etc/logrotate.d/bav
+#	    conffiles, /var/lib/bav/bav.conf reaching the first;
+#	  - the four units installed; bav-milter, bav-policyd and
+#	    bav-recorder enabled (the wants/ links deb-systemd-helper makes,
+#	    also without a running systemd), bav-lmtpd not, none started;
+#	  - every unit's commands run as the unit's User, Group,
+#	    SupplementaryGroups and Environment (runuser, no systemd), as
+#	    parsed from the installed unit file: bav-milter's ExecStartPre
+#	    (the -n table check) and ExecStart, bav lmtpd's and bav
+#	    recorder's ExecStart, bav-policyd's ExecStart; the sockets appear
+#	    below RuntimeDirectory (/run/bav, or a scratch directory when
+#	    /run/bav exists already);
+#	  - end to end through the installed programs into the installed
+#	    store: one DSN through the pipe transport (bav deliver as user
+#	    bav) and one over LMTP to the unit's bav lmtpd, both recorded by
+#	    the unit's running bav recorder into sqlite:/var/lib/bav/bav.db;
+#	    bav show reports both recipients bounced, the installed
+#	    "bav check" sees the spool drained and milter, lmtpd, store and
+#	    policyd answering;
+#	  - each unit's ExecReload (SIGHUP to $MAINPID): the daemon stays up
+#	    and logs its reload (bav-milter: table, bav recorder: store);
+#	  - bav-policyd's socket replaced by inet:PORT@127.0.0.1: the bounced
+#	    recipient gets REJECT (suppressed), an address of the example
+#	    table DUNNO.
 #	Finally (also on failure or interruption: trap) it stops what it
 #	started, purges the packages (apt-get purge, waiting up to 5 minutes
 #	for the dpkg lock), removes the user "bav" when it did not
-#	exist before, and checks that /etc/bav, /var/lib/bav, /var/spool/bav
-#	are gone.
+#	exist before, and checks that /etc/bav, /var/lib/bav, /var/spool/bav,
+#	/etc/logrotate.d/bav and the wants/ links are gone.
 #
 #	Refuses to touch a machine where any of the packages is installed
 #	already (exit 77). Needs root, dpkg-buildpackage, debhelper and the
@@ -142,14 +154,32 @@ expect "/var/lib/bav/bav.conf reaches /etc/bav/bav.conf" /etc/bav/bav.conf \
 	"$(readlink -f /var/lib/bav/bav.conf)"
 for f in /usr/bin/bav /usr/sbin/bav-milter /usr/sbin/bav-policyd \
 	/usr/share/bav/rules/default.rules /usr/include/bav_spool.h \
-	/lib/systemd/system/bav-milter.service /lib/systemd/system/bav-policyd.service; do
+	/lib/systemd/system/bav-milter.service /lib/systemd/system/bav-policyd.service \
+	/lib/systemd/system/bav-recorder.service /lib/systemd/system/bav-lmtpd.service \
+	/usr/share/doc/bav/examples/bav.cfg; do
 	[ -e "$f" ] && ok "installed $f" || fail "missing $f"
 done
 ls /usr/lib/*/libbav.so.0 >/dev/null 2>&1 && ok "libbav.so.0" || fail "no libbav.so.0"
+if command -v systemd-analyze >/dev/null; then
+	out=$(systemd-analyze verify /lib/systemd/system/bav-*.service 2>&1)
+	expect "systemd-analyze verify of the installed units ($out)" "" "$out"
+fi
+if command -v logrotate >/dev/null; then
+	logrotate -d /etc/logrotate.d/bav > "$T/logrotate.out" 2>&1
+	expect "logrotate -d /etc/logrotate.d/bav" 0 "$?"
+fi
+expect "/etc/logrotate.d/bav is a conffile" yes \
+	"$(dpkg-query -W -f='${Conffiles}\n' bav | grep -q ' /etc/logrotate.d/bav ' && echo yes || echo no)"
+wants=/etc/systemd/system/multi-user.target.wants
+for u in bav-milter bav-policyd bav-recorder; do
+	expect "$u enabled" yes "$([ -L "$wants/$u.service" ] && echo yes || echo no)"
+done
+expect "bav-lmtpd not enabled" no \
+	"$([ -e "$wants/bav-lmtpd.service" ] && echo yes || echo no)"
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-	for u in bav-milter bav-policyd; do
-		expect "$u not enabled" no \
-			"$(systemctl -q is-enabled $u 2>/dev/null && echo yes || echo no)"
+	for u in bav-milter bav-policyd bav-recorder bav-lmtpd; do
+		expect "$u not started" no \
+			"$(systemctl -q is-active $u 2>/dev/null && echo yes || echo no)"
 	done
 fi
 
@@ -165,12 +195,36 @@ unit_cmd() {	# unit key: the command lines of key= (continuations joined)
 unit_key() {	# unit key: the value of the first key= line
 	sed -n "s/^$2=//p" "/lib/systemd/system/$1.service" | head -n 1
 }
-as_unit() {	# unit command...: run as the unit's User and Group
-	local u g
+as_unit() {	# unit command...: run as the unit's User, Group,
+	# SupplementaryGroups (those that exist here), UMask and Environment
+	local u g e envs=() sg=()
 	u=$(unit_key "$1" User); g=$(unit_key "$1" Group)
-	shift
 	getent group "${g:-bav}" >/dev/null || g=bav
-	exec runuser -u "${u:-root}" -g "${g:-bav}" -- "$@"
+	for e in $(unit_key "$1" SupplementaryGroups); do
+		getent group "$e" >/dev/null && sg+=(-G "$e")
+	done
+	while IFS= read -r e; do
+		[ -n "$e" ] && envs+=("$e")
+	done < <(sed -n 's/^Environment=//p' "/lib/systemd/system/$1.service")
+	e=$(unit_key "$1" UMask)
+	[ -n "$e" ] && umask "$e"
+	shift
+	exec runuser -u "${u:-root}" -g "${g:-bav}" "${sg[@]}" -- \
+		env "${envs[@]}" "$@"
+}
+main_pid() {	# pid of runuser: the daemon's pid (runuser's child)
+	pgrep -P "$1" -n 2>/dev/null || echo "$1"
+}
+reload_unit() {	# unit pid: ExecReload with $MAINPID, the daemon stays up
+	local cmd mp
+	mp=$(main_pid "$2")
+	cmd=$(unit_cmd "$1" ExecReload | sed 's/\$MAINPID/'"$mp"'/')
+	# shellcheck disable=SC2086
+	$cmd
+	expect "$1 ExecReload ($cmd)" 0 "$?"
+	sleep 0.5
+	kill -0 "$mp" 2>/dev/null && ok "$1 still running after reload" ||
+		fail "$1 died on reload"
 }
 wait_for() {	# seconds test-args...
 	local n=$(( $1 * 10 ))
@@ -212,27 +266,109 @@ else
 	cat "$T/milter.out"
 	fail "bav-milter socket $run/bav-milter.sock"
 fi
-for p in $(pgrep -P "$mpid" 2>/dev/null) "$mpid"; do kill "$p" 2>/dev/null; done
-wait "$mpid" 2>/dev/null
 
-# ---- one delivery end to end ----------------------------------------------------
+# bav lmtpd and bav recorder: the units' ExecStart lines
+cmd=$(unit_cmd bav-lmtpd ExecStart | sed "s|/run/bav|$run|g")
+# shellcheck disable=SC2086
+as_unit bav-lmtpd $cmd > "$T/lmtpd.out" 2>&1 &
+lpid=$!
+pids="$pids $lpid"
+if wait_for 10 -S "$run/lmtp.sock"; then
+	ok "bav lmtpd (ExecStart) listens on $run/lmtp.sock"
+	expect "bav lmtpd socket group" postfix "$(stat -c %G "$run/lmtp.sock")"
+else
+	cat "$T/lmtpd.out"
+	fail "bav lmtpd socket $run/lmtp.sock"
+fi
+cmd=$(unit_cmd bav-recorder ExecStart)
+# shellcheck disable=SC2086
+as_unit bav-recorder $cmd > "$T/recorder.out" 2>&1 &
+rpid=$!
+pids="$pids $rpid"
+
+# ---- end to end: pipe transport and LMTP, recorded by the unit's recorder -------
+store=sqlite:/var/lib/bav/bav.db
 eml=$srcdir/contrib/examples/dsn-userunknown.eml
 runuser -u bav -- /usr/bin/bav deliver -f "" -q DEBTEST1 \
 	-- bounces@mailloop.example.invalid < "$eml" > "$T/deliver.out" 2>&1
-expect "bav deliver as bav" 0 "$?"
-expect "spooled into /var/spool/bav/new" 1 \
-	"$(find /var/spool/bav/new -type f -user bav | wc -l)"
-runuser -u bav -- /usr/bin/bav recorder --once \
-	--store sqlite:/var/lib/bav/bav.db > "$T/recorder.out" 2>&1
-expect "bav recorder --once as bav" 0 "$?"
-grep -q '1 recorded' "$T/recorder.out" && ok "recorder: 1 recorded" ||
-	{ cat "$T/recorder.out"; fail "recorder: 1 recorded"; }
+expect "bav deliver (pipe transport) as bav" 0 "$?"
+if command -v python3 >/dev/null; then
+	python3 - "$run/lmtp.sock" "$srcdir/contrib/examples/sendmail-01.eml" \
+		> "$T/lmtp.out" 2>&1 <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect(sys.argv[1])
+f = s.makefile("rb")
+def reply():
+    while True:
+        line = f.readline().decode()
+        print(line.rstrip())
+        if len(line) < 4 or line[3] != "-":
+            return line[:3]
+msg = open(sys.argv[2], "rb").read().replace(b"\r\n", b"\n")
+body = b"\r\n".join((b"." + l if l.startswith(b".") else l)
+                     for l in msg.split(b"\n"))
+want = [("", "220"), ("LHLO deb.test", "250"), ("MAIL FROM:<>", "250"),
+        ("RCPT TO:<bounces@mailloop.example.invalid>", "250"),
+        ("DATA", "354")]
+for cmd, code in want:
+    if cmd:
+        s.sendall(cmd.encode() + b"\r\n")
+    if reply() != code:
+        sys.exit(1)
+s.sendall(body + b"\r\n.\r\n")
+if reply() != "250":
+    sys.exit(1)
+s.sendall(b"QUIT\r\n"); reply()
+PY
+	expect "LMTP delivery to the unit's bav lmtpd" 0 "$?"
+	n_want=2
+else
+	echo "skip: no python3 for the LMTP client"
+	n_want=1
+fi
+got=0
+for _ in $(seq 100); do
+	got=$(runuser -u bav -- /usr/bin/bav check spool --spool /var/spool/bav \
+		-w 0 -c 1000 >/dev/null 2>&1 && echo 0 || echo 1)
+	[ "$got" = 0 ] && break
+	sleep 0.1
+done
+expect "the unit's bav recorder drained /var/spool/bav" 0 "$got"
 expect "store owned by bav" bav "$(stat -c %U /var/lib/bav/bav.db 2>/dev/null)"
-runuser -u bav -- /usr/bin/bav show --store sqlite:/var/lib/bav/bav.db \
-	nobody@example.net > "$T/show.out" 2>&1
-expect "bav show" 0 "$?"
-grep -q '^state: *bounced' "$T/show.out" && ok "bav show: bounced" ||
-	{ cat "$T/show.out"; fail "bav show: state bounced"; }
+expect "store: $n_want messages recorded" "$n_want" \
+	"$(runuser -u bav -- /usr/bin/bav check bounces --store "$store" -w 1000 |
+		sed -n 's/.* messages=\([0-9]*\);.*/\1/p')"
+for a in nobody@example.net hans.wagner@example.org; do
+	[ $n_want = 1 ] && [ $a = hans.wagner@example.org ] && continue
+	runuser -u bav -- /usr/bin/bav show --store "$store" "$a" > "$T/show.out" 2>&1
+	expect "bav show $a" 0 "$?"
+	grep -q '^state: *bounced' "$T/show.out" && ok "bav show: $a bounced" ||
+		{ cat "$T/show.out"; fail "bav show: $a state bounced"; }
+done
+# the installed bav check against the running units
+for c in "milter -s unix:$run/bav-milter.sock" "lmtpd -s unix:$run/lmtp.sock" \
+	"store --store $store" "spool --spool /var/spool/bav"; do
+	# shellcheck disable=SC2086
+	out=$(runuser -u bav -g postfix -G bav -- /usr/bin/bav check $c 2>&1)
+	case $out in
+	"BAV "*" OK - "*) ok "bav check $c: $out" ;;
+	*) fail "bav check $c: $out" ;;
+	esac
+done
+# systemctl reload: ExecReload (SIGHUP)
+reload_unit bav-milter "$mpid"
+grep -q 'SIGHUP: reloading' "$T/milter.out" && ok "bav-milter logged the reload" ||
+	{ cat "$T/milter.out"; fail "bav-milter: no reload line"; }
+reload_unit bav-lmtpd "$lpid"
+reload_unit bav-recorder "$rpid"
+grep -q 'SIGHUP: reopening the store' "$T/recorder.out" &&
+	ok "bav recorder logged the reload" ||
+	{ cat "$T/recorder.out"; fail "bav recorder: no reload line"; }
+for p in $mpid $lpid $rpid; do
+	for c in $(pgrep -P "$p" 2>/dev/null) "$p"; do kill "$c" 2>/dev/null; done
+	wait "$p" 2>/dev/null
+done
+expect "bav lmtpd removed its socket" no "$([ -e "$run/lmtp.sock" ] && echo yes || echo no)"
 # the MariaDB store module from pkglibdir: port 1 refuses the connection
 # (exit 75), a module that is missing or not loadable is exit 78
 out=$(env -u BAV_MODULE_DIR /usr/bin/bav store init \
@@ -283,9 +419,12 @@ wait "$ppid_" 2>/dev/null
 
 # ---- purge: the machine as it was ---------------------------------------------
 cleanup
-for d in /etc/bav /var/lib/bav /var/spool/bav /usr/bin/bav /run/bav; do
+for d in /etc/bav /var/lib/bav /var/spool/bav /usr/bin/bav /run/bav \
+	/etc/logrotate.d/bav "$wants/bav-milter.service" \
+	"$wants/bav-policyd.service" "$wants/bav-recorder.service"; do
 	if [ "$d" = /run/bav ] && [ $run_made = no ]; then continue; fi
-	[ -e "$d" ] && fail "$d left after purge" || ok "$d gone after purge"
+	{ [ -e "$d" ] || [ -L "$d" ]; } && fail "$d left after purge" ||
+		ok "$d gone after purge"
 done
 if [ $user_existed = no ]; then
 	getent passwd bav >/dev/null && fail "user bav left" || ok "user bav removed"
