@@ -24,7 +24,10 @@
 #	  forged   DSN 5.1.1 for customer 3 with a token signed with a wrong key
 #	  club     DSN 5.1.1 for dave of company 2 with a v2 token (company 2
 #	           accepts v3 and up only: not an origin)
-#	and checks exactly what the spec (sections 5.8, 5.11, 5.12) says
+#	and one more, a hard bounce for erin of company 2 (v3 token), to
+#	aml_2@ml.club.example, which the transport map sends to bav lmtpd;
+#	bav recorder --once --store emm+... records its spool. The test
+#	checks exactly what the spec (sections 5.8, 5.11, 5.12) says
 #	lands in the tables: bounce_tbl rows with details 511 and 420,
 #	binding status 2 on every list for the hard bounce (success row
 #	revoked, mailing_tbl.delivered decremented), status 4 on the
@@ -55,7 +58,8 @@ su -s /bin/sh nobody -c "$BAV version" >/dev/null 2>&1 ||
 
 . "$srcdir/t/store/mariadb-lib.sh"
 pf_init bav-emm-e2e
-trap 'pf_cleanup; mariadb_stop' EXIT
+lmtpd_pid=
+trap '[ -n "$lmtpd_pid" ] && kill $lmtpd_pid 2>/dev/null; pf_cleanup; mariadb_stop' EXIT
 
 expect() {	# WHAT WANT GOT
 	if [ "$2" = "$3" ]; then ok "$1"; else
@@ -90,6 +94,14 @@ grep -q '^aml_1@mailloop.shop.example	accept:rid=1,cid=1$' "$T/bav.conf" &&
 	ok "bav maps --emm: bav.conf from mailloop_tbl" ||
 	fail "bav maps --emm: no aml_1 line in bav.conf"
 
+# ml.club.example goes to bav lmtpd instead (its spool is recorded by bav
+# recorder below)
+sed -i "s|^ml.club.example	.*|ml.club.example	lmtp:unix:$T/lmtp.sock|" "$T/transport"
+LSP=$T/lmtpspool
+"$BAV" lmtpd -s "unix:$T/lmtp.sock" -t 2 --spool "$LSP" --no-forward \
+	--host mx.example.test 2> "$T/lmtpd.err" &
+lmtpd_pid=$!
+
 # ---- bav-milter and Postfix --------------------------------------------------
 "$milter" -s "unix:$T/milter.sock" -c "$T/bav.conf" -L info -l 127.0.0.2 \
 	-u nobody:nogroup -G postfix -M 660 -p "$T/milter.pid" \
@@ -99,6 +111,7 @@ pf_wait_socket "$T/milter.sock" bav-milter
 SP=$T/bavspool
 mkdir -p "$SP/tmp" "$SP/new" "$SP/cur" "$SP/bad"
 chown -R nobody "$SP"
+pf_wait_socket "$T/lmtp.sock" "bav lmtpd"
 pf_config mx.example.test mailloop.shop.example
 cat >> "$T/etc/main.cf" <<EOF
 relay_domains = texthash:$T/relay
@@ -109,6 +122,7 @@ smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
 mailloop_destination_recipient_limit = 1
 EOF
 cat >> "$T/etc/master.cf" <<EOF
+lmtp      unix  - - n - - lmtp
 mailloop  unix  - n n - 4 pipe
   flags=Rq user=nobody null_sender=
   argv=/usr/bin/env BAV_MODULE_DIR=$BAV_MODULE_DIR $BAV deliver -f \${sender} -q \${queue_id} --spool $SP --no-forward --store $EMM -- \${original_recipient}
@@ -263,6 +277,24 @@ before=$(sqlq "SELECT COUNT(*) FROM bounce_tbl; SELECT COUNT(*) FROM mailloop_lo
 	{ cat "$T/recorder.err"; fail "bav recorder --once"; }
 expect "recorder --once afterwards changes nothing" "$before" \
 	"$(sqlq "SELECT COUNT(*) FROM bounce_tbl; SELECT COUNT(*) FROM mailloop_log_tbl")"
+
+# ---- bav lmtpd + bav recorder: a hard bounce for erin of company 2 ----------
+uid_erin=$($UID_PY --prefix $pfx 3 0 2 201 2 $K2)
+dsn 5.1.1 erin@example.com "$uid_erin" "mailbox unknown" > "$T/erin.eml"
+sendmsg erin "" aml_2@ml.club.example
+i=0
+while [ "$(ls "$LSP/new" 2>/dev/null | wc -l)" -lt 1 ] && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+expect "bav lmtpd spooled the LMTP delivery" 1 "$(ls "$LSP/new" | wc -l)"
+"$BAV" recorder --once --spool "$LSP" --store "$EMM" 2> "$T/recorder2.err" ||
+	{ cat "$T/recorder2.err"; fail "bav recorder --once (lmtpd spool)"; }
+expect "recorder: company 2 bounce_tbl row, erin's binding status 2" \
+"2	2	201	511	511|2	21	2	bounce:511 (from 5.1.1 using $rule)	201" \
+	"$(sqlq "SELECT company_id, customer_id, mailing_id, detail, dsn FROM bounce_tbl WHERE company_id = 2")|$(sqlq "SELECT customer_id, mailinglist_id, user_status, user_remark, exit_mailing_id FROM customer_2_binding_tbl WHERE customer_id = 2")"
+expect "recorder: mailloop_log_tbl row of the lmtpd delivery" \
+	"2	2	201	2	bounce" \
+	"$(sqlq "SELECT rid, company_id, mailing_id, customer_id, action FROM mailloop_log_tbl WHERE company_id = 2 AND customer_id IS NOT NULL")"
 
 [ $fails -eq 0 ] || exit 1
 exit 0
