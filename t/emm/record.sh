@@ -17,7 +17,10 @@
 #	  a bounce of a BCC copy (V0- Message-ID): action ignore, nothing
 #	  else; and with emm_logdir= a hard bounce becomes one extbounce.log
 #	  line and one mailloop.log line in bavd's formats, the tables keep
-#	  only bav's message key.
+#	  only bav's message key; replies to filter 3 (autoresponder mailing
+#	  103): bounce_ar_lastsent_tbl set once, not again within the limit;
+#	  a reply matching a filter rule of bounce_rule_tbl (1,1): its mark,
+#	  no inbox row; a plain reply: the inbox.
 # DIAGNOSTICS
 #	Exit 0 pass, 1 fail, 77 skip (mariadbd or the MariaDB backend
 #	missing).
@@ -105,6 +108,40 @@ expect "mailloop.log line" \
 	"$(sed 's/^\([^;]*;[^;]*;\)[^;]*;/\1T;/' "$T/log/mailloop.log")"
 expect "log mode: no table rows" "$logs_before|1|1" \
 	"$(sqlq "SELECT COUNT(*) FROM mailloop_log_tbl")|$(sqlq "SELECT COUNT(*) FROM bounce_tbl")|$(sqlq "SELECT user_status FROM customer_1_binding_tbl WHERE customer_id = 3")"
+# ---- replies: autoresponder rate limit, bounce_rule_tbl filter rules --------
+reply() {	# NAME RID SUBJECT UID
+	cat > "$T/$1.eml" <<EOM
+X-AGNMailloop: rid=$2,cid=1,from=alice@example.net,to=reply_$2@mailloop.shop.example
+From: Alice Anders <alice@example.net>
+To: reply_$2@mailloop.shop.example
+Subject: $3
+Message-ID: <$1@example.net>
+In-Reply-To: <$4@mailloop.shop.example>
+Content-Type: text/plain
+
+Please call me back about my order.
+EOM
+	"$BAV" deliver --spool "$T/sp" --no-forward --store "$EMM" \
+		-f alice@example.net -- reply_$2@mailloop.shop.example \
+		< "$T/$1.eml" 2>> "$T/deliver.err" || fail "bav deliver of $1"
+}
+sqlq "UPDATE bounce_rule_tbl SET definition = '{\"filter\": [\"{ooo}^Subject:.*gone fishing\"]}' WHERE company_id = 1 AND rid = 1"
+reply r1 3 "Re: my order" "$(uid 4 0 1 101 1 $K1)"
+first=$(sqlq "SELECT rid, customer_id, UNIX_TIMESTAMP(lastsent) FROM bounce_ar_lastsent_tbl")
+expect "reply to filter 3: autoresponder allowed, lastsent set" "3	1" \
+	"$(echo "$first" | cut -f1,2)"
+sleep 1
+reply r2 3 "Re: my order again" "$(uid 4 0 1 101 1 $K1)"
+expect "second reply within autoresponder.limit: lastsent unchanged" \
+	"$first" "$(sqlq "SELECT rid, customer_id, UNIX_TIMESTAMP(lastsent) FROM bounce_ar_lastsent_tbl")"
+reply r3 1 "Gone fishing until Monday" "$(uid 4 0 1 101 1 $K1)"
+expect "filter rule of (1,1): action ooo (drop), no inbox row" \
+	"drop|0" \
+	"$(sqlq "SELECT action FROM mailloop_log_tbl ORDER BY mailloop_log_id DESC LIMIT 1")|$(sqlq "SELECT COUNT(*) FROM mailloop_replies_tbl WHERE subject LIKE 'Gone%'")"
+reply r4 1 "Question about the catalogue" "$(uid 4 0 1 101 1 $K1)"
+expect "plain reply to filter 1: filtered, inbox row" "filtered|1" \
+	"$(sqlq "SELECT action FROM mailloop_log_tbl ORDER BY mailloop_log_id DESC LIMIT 1")|$(sqlq "SELECT COUNT(*) FROM mailloop_replies_tbl WHERE subject LIKE 'Question%'")"
+
 [ -s "$T/deliver.err" ] && { echo "--- deliver stderr"; cat "$T/deliver.err"; }
 [ $fails -eq 0 ] || exit 1
 exit 0
