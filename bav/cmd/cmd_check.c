@@ -6,9 +6,9 @@
  *	bav check spool [--spool DIR] [-w N[,AGE]] [-c N[,AGE]]
  *	bav check store [--store URI] [--password-file FILE] [-w S] [-c S]
  *	bav check bounces [--store URI] [--hours N] [--hard] [-w R] [-c R]
- *	bav check milter|policyd|lmtpd -s SOCKET [-w S] [-c S]
+ *	bav check milter|policyd|lmtpd [-s SOCKET] [-w S] [-c S]
  *		[--address ADDR] [--expect TEXT]
- *	(every check also takes -t SECONDS, default 10)
+ *	(every check also takes -t SECONDS, default 10, and -C FILE)
  *
  *	int cmd_check(int argc, char **argv)
  * DESCRIPTION
@@ -40,7 +40,11 @@
  *	--address (default postmaster@localhost) that must be answered with
  *	an action (starting with --expect TEXT when given); LMTP greeting,
  *	LHLO and QUIT. No answer or a wrong one is CRITICAL; the seconds it
- *	took are compared with -w/-c (default -w 1 -c 5).
+ *	took are compared with -w/-c (default -w 1 -c 5). Without -s the
+ *	socket is main.cf's milter_socket, policyd_listen or lmtpd_listen
+ *	(also Postfix's spelling inet:HOST:PORT); the store's password
+ *	file defaults to store_password_file (main.cf: -C FILE, else
+ *	$BAV_CONFIG, else the default file, loaded by main()).
  *
  *	Usage errors are UNKNOWN (exit 3), as the convention wants.
  * DIAGNOSTICS
@@ -52,6 +56,7 @@
  *	Development Guidelines (output and perfdata format)
  */
 #include "cmd.h"
+#include "cmd_config.h"
 #include "deliver.h"
 #include "bav_spool.h"
 #include "bav_store.h"
@@ -387,18 +392,32 @@ static int sock_connect(struct check *c, const char **error_r)
 	}
 	{
 		const char *ps = strchr(spec, ':') + 1, *at = strchr(ps, '@');
+		const char *host;
 		char *port;
 
-		if (at == NULL || at == ps || at[1] == '\0') {
+		if (at != NULL) {		/* milter style PORT@HOST */
+			port = bav_pool_strndup(c->pool, ps, (size_t)(at - ps));
+			host = at + 1;
+		} else if ((at = strrchr(ps, ':')) != NULL) {
+			/* Postfix style HOST:PORT, [HOST]:PORT */
+			port = bav_pool_strdup(c->pool, at + 1);
+			host = bav_pool_strndup(c->pool, ps, (size_t)(at - ps));
+			if (host[0] == '[' && at > ps + 1 && at[-1] == ']')
+				host = bav_pool_strndup(c->pool, ps + 1,
+							(size_t)(at - ps - 2));
+		} else {
+			port = NULL;
+			host = NULL;
+		}
+		if (port == NULL || port[0] == '\0' || host[0] == '\0') {
 			*error_r = "socket must be inet:PORT@HOST";
 			return -1;
 		}
-		port = bav_pool_strndup(c->pool, ps, (size_t)(at - ps));
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_family = spec[4] == '6' ? AF_INET6 : AF_UNSPEC;
 		hints.ai_socktype = SOCK_STREAM;
-		if ((gai = getaddrinfo(at + 1, port, &hints, &res)) != 0) {
-			*error_r = bav_pool_printf(c->pool, "%s: %s", at + 1,
+		if ((gai = getaddrinfo(host, port, &hints, &res)) != 0) {
+			*error_r = bav_pool_printf(c->pool, "%s: %s", host,
 						   gai_strerror(gai));
 			return -1;
 		}
@@ -659,7 +678,7 @@ static int parse_args(struct check *c, int argc, char **argv)
 	int opt;
 
 	optind = 2;
-	while ((opt = getopt_long(argc, argv, ":w:c:t:s:H:", check_opts,
+	while ((opt = getopt_long(argc, argv, ":w:c:t:s:H:C:", check_opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'w':
@@ -679,6 +698,7 @@ static int parse_args(struct check *c, int argc, char **argv)
 				return -1;
 			break;
 		case 's': c->sock = optarg; break;
+		case 'C': break;	/* main.cf: loaded by main() */
 		case OPT_SPOOL: c->spool_dir = optarg; break;
 		case OPT_STORE: c->store_uri = optarg; break;
 		case OPT_PWFILE: c->password_file = optarg; break;
@@ -726,20 +746,20 @@ int cmd_check(int argc, char **argv)
 	static const struct {
 		const char *arg, *name;
 		void (*run)(struct check *);
-		bool needs_socket;
+		const char *socket_key;		/* main.cf default of -s */
 		struct limit warn, crit;
 	} checks[] = {
-		{ "spool", "SPOOL", check_spool, false,
+		{ "spool", "SPOOL", check_spool, NULL,
 		  { { 100, 600 } }, { { 1000, 3600 } } },
-		{ "store", "STORE", check_store, false,
+		{ "store", "STORE", check_store, NULL,
 		  { { 1, -1 } }, { { 5, -1 } } },
-		{ "bounces", "BOUNCES", check_bounces, false,
+		{ "bounces", "BOUNCES", check_bounces, NULL,
 		  { { 100, -1 } }, { { 1000, -1 } } },
-		{ "milter", "MILTER", check_milter, true,
+		{ "milter", "MILTER", check_milter, "milter_socket",
 		  { { 1, -1 } }, { { 5, -1 } } },
-		{ "policyd", "POLICYD", check_policyd, true,
+		{ "policyd", "POLICYD", check_policyd, "policyd_listen",
 		  { { 1, -1 } }, { { 5, -1 } } },
-		{ "lmtpd", "LMTPD", check_lmtpd, true,
+		{ "lmtpd", "LMTPD", check_lmtpd, "lmtpd_listen",
 		  { { 1, -1 } }, { { 5, -1 } } },
 	};
 	struct check c;
@@ -771,7 +791,11 @@ int cmd_check(int argc, char **argv)
 		return ret;
 	}
 	set_defaults(&c, &checks[i].warn, &checks[i].crit);
-	if (checks[i].needs_socket && c.sock == NULL) {
+	if (checks[i].socket_key != NULL && c.sock == NULL)
+		c.sock = cmd_config_str(checks[i].socket_key);
+	if (c.password_file == NULL)
+		c.password_file = cmd_config_str("store_password_file");
+	if (checks[i].socket_key != NULL && c.sock == NULL) {
 		ret = unknown(&c, "-s SOCKET is required");
 		bav_pool_free(&c.pool);
 		return ret;

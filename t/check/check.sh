@@ -34,6 +34,10 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
 unset BAV_STORE BAV_SPOOL
+# a main.cf of our own (the sockets' defaults come from it)
+: > "$T/main.cf"
+BAV_CONFIG=$T/main.cf
+export BAV_CONFIG
 
 # expect WHAT RC STATE CHECK ARGS...: exit RC and a line "BAV CHECK STATE - "
 expect() {
@@ -113,6 +117,11 @@ esac
 expect "bad threshold" 3 UNKNOWN spool -w x
 expect "unknown check" 3 UNKNOWN check nosuch
 expect "stray argument" 3 UNKNOWN spool extra
+printf 'no_such_key_line\n' > "$T/broken.cf"
+out=$("$BAV" -C "$T/broken.cf" check spool 2>/dev/null)
+rc=$?
+[ $rc -eq 3 ] && [ "$out" = "BAV CHECK UNKNOWN - main.cf: see bav config check" ] &&
+	ok "broken main.cf: $out" || fail "broken main.cf: exit $rc, $out"
 
 # ---- store and bounces -------------------------------------------------
 DB=sqlite:$T/bav.db
@@ -141,7 +150,6 @@ expect "bounces without a store" 3 UNKNOWN bounces --store "sqlite:$T/no/such/di
 
 # ---- daemons -----------------------------------------------------------
 printf 'known@loop.test\taccept:rid=7\n' > "$T/bav.conf"
-expect "socket required" 3 UNKNOWN milter
 expect "milter not running" 2 CRITICAL milter -s "unix:$T/milter.sock"
 if [ -x "$MILTER" ]; then
 	"$MILTER" -s "unix:$T/milter.sock" -c "$T/bav.conf" -L info \
@@ -151,6 +159,8 @@ if [ -x "$MILTER" ]; then
 	expect "milter negotiates" 0 OK milter -s "unix:$T/milter.sock"
 	expect "milter slower than -w 0" 1 WARNING milter -s "$T/milter.sock" -w 0
 	expect "milter slower than -c 0" 2 CRITICAL milter -s "unix:$T/milter.sock" -w 0 -c 0
+	printf 'milter_socket = unix:%s/milter.sock\n' "$T" > "$T/milter.cf"
+	expect "milter socket from main.cf (-C)" 0 OK milter -C "$T/milter.cf"
 else
 	echo "skip: bav-milter not built"
 fi
@@ -184,6 +194,10 @@ until "$BAV" check lmtpd -s "inet:$port@127.0.0.1" >/dev/null 2>&1 || [ $i -ge 5
 	sleep 0.1; i=$((i + 1))
 done
 expect "lmtpd over inet" 0 OK lmtpd -s "inet:$port@127.0.0.1"
+expect "lmtpd over inet, Postfix's spelling" 0 OK lmtpd -s "inet:127.0.0.1:$port"
+printf 'lmtpd_listen = inet:[127.0.0.1]:%s\n' "$port" > "$T/main.cf"
+expect "lmtpd socket from \$BAV_CONFIG" 0 OK lmtpd
+: > "$T/main.cf"
 kill "$lpid"; wait "$lpid" 2>/dev/null
 expect "lmtpd stopped" 2 CRITICAL lmtpd -s "unix:$T/lmtp.sock"
 
