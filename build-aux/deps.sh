@@ -40,7 +40,7 @@ TEST_PKGS="clang libclang-rt-14-dev valgrind python3 perl
 	dovecot-core dovecot-lmtpd dovecot-sieve
 	postfwd postgrey
 	opendkim bc
-	debhelper dpkg-dev fakeroot"
+	debhelper dpkg-dev fakeroot logrotate"
 
 pkgs=$BUILD_PKGS
 list=no
