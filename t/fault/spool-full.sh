@@ -4,18 +4,18 @@
 # SYNOPSIS
 #	top_srcdir=. top_builddir=. sh t/fault/spool-full.sh
 # DESCRIPTION
-#	1. A 1 MiB tmpfs mounted below the test's temporary directory (only
+#	1. A 2 MiB tmpfs mounted below the test's temporary directory (only
 #	   when mount is allowed here, else this part is skipped with a
 #	   note) holds the spool. A filler file takes all the space but
-#	   about 100 KiB, then $FAULT_FULL (default 12) distinct bounces of
-#	   about 30 KiB each go to "bav deliver" like a pipe transport does.
+#	   about 200 KiB, then $FAULT_FULL (default 12) distinct bounces of
+#	   about 60 KiB each go to "bav deliver" like a pipe transport does.
 #	   The first few fit; every later one must exit 75 (EX_TEMPFAIL, so
 #	   that the MTA keeps the message) and leave nothing behind: tmp/
 #	   stays empty, new/ does not grow. Then the filler is removed and
 #	   the deferred messages are delivered again (the MTA's retry): all
 #	   exit 0.
-#	2. The same with a file-size limit (ulimit -f, 20 KiB) instead of a
-#	   full disk: a 30 KiB bounce gets 75 and leaves nothing, a small one
+#	2. The same with a file-size limit (ulimit -f 40: 20 KiB in dash,
+#	   40 KiB in bash) instead of a full disk: a 60 KiB bounce gets 75 and leaves nothing, a small one
 #	   passes; without the limit the big one passes too.
 #	At the end bav recorder --once moves everything into an SQLite
 #	store: each message recorded exactly once. Prints "faults: ...".
@@ -36,14 +36,14 @@ cleanup_hook() {
 DB=$T/bav.db
 injected=0
 
-# big_bounce N: a bounce of about 30 KiB (a long text part)
+# big_bounce N: a bounce of about 60 KiB (a long text part)
 big_bounce() {
 	make_bounce "$1" | sed '/^This is the mail system/{
 r '"$T/pad"'
 }'
 }
 i=0
-while [ $i -lt 400 ]; do
+while [ $i -lt 800 ]; do
 	echo "Line $i of the transcript the remote server sent back to us, kept here."
 	i=$((i + 1))
 done > "$T/pad"
@@ -58,13 +58,13 @@ deliver() {
 
 # ---- 1. a full file system ---------------------------------------------------
 mkdir -p "$FS"
-if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=1m,mode=0755 tmpfs "$FS" \
+if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=2m,mode=0755 tmpfs "$FS" \
 	2>/dev/null; then
 	mounted=yes
 	S=$FS/spool
 	mkdir -p "$S/tmp" "$S/new" "$S/cur" "$S/bad"
 	dd if=/dev/zero of="$FS/filler" bs=4k 2>/dev/null
-	truncate -s -100K "$FS/filler"
+	truncate -s -200K "$FS/filler"
 	spooled= deferred=
 	i=1
 	while [ $i -le $N ]; do
