@@ -169,6 +169,15 @@ int bav_emm_open(const char *uri, const struct bav_emm_opts *opts,
 		bav_emm_close(&emm);
 		return ret == BAV_ETEMP ? ret : BAV_ECONFIG;
 	}
+	/* times are written as UTC text: right whatever the time zones of
+	   this host and of the server (TIMESTAMP columns store UTC) */
+	ret = bav_store_exec(emm->store, "SET time_zone = '+00:00'", NULL, 0,
+			     NULL, NULL, &error);
+	if (ret != BAV_OK) {
+		*error_r = dup_error("set the session time zone: ", error);
+		bav_emm_close(&emm);
+		return ret;
+	}
 	for (i = 0; i < sizeof(own_tables) / sizeof(own_tables[0]); i++) {
 		ret = bav_store_exec(emm->store, own_tables[i], NULL, 0, NULL,
 				     NULL, &error);

@@ -24,7 +24,9 @@
  *	in bav's spool) instead of a lost bounce; lines are written for mail
  *	without a known company too.
  *
- *	emm_stamp() formats t in local time as MariaDB's TIMESTAMP text.
+ *	emm_stamp() formats t in UTC as MariaDB's TIMESTAMP text (the EMM
+ *	handle sets its session time zone to UTC); the log lines carry local
+ *	time as bavd's do.
  * DIAGNOSTICS
  *	0, or BAV_ETEMP with *error_r (handle-owned) when the file cannot be
  *	opened, written or synced.
@@ -41,6 +43,16 @@
 #include <unistd.h>
 
 void emm_stamp(time_t t, char buf[32])
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, 32, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, 32, "1970-01-01 00:00:00");
+}
+
+/* The log files carry local time, as bavd writes them. */
+static void local_stamp(time_t t, char buf[32])
 {
 	struct tm tm;
 
@@ -126,13 +138,14 @@ int emm_log_bounce(struct bav_emm *emm, const struct emm_event *ev,
 {
 	const char *text = bav_str_sanitize(emm->pool, ev->error_text != NULL ?
 					    ev->error_text : "", 900);
-	const char *line = bav_pool_printf(emm->pool, "%s;%lld;%lld;0;%lld;"
-					   "timestamp=%s\tmailloop=%s\t"
-					   "server=%s\n", ev->dsn_text,
-					   emm->opts.licence, ev->mailing,
-					   ev->customer, ev->stamp, text,
-					   host(emm));
+	char stamp[32];
+	const char *line;
 
+	local_stamp(ev->time, stamp);
+	line = bav_pool_printf(emm->pool, "%s;%lld;%lld;0;%lld;timestamp=%s"
+			       "\tmailloop=%s\tserver=%s\n", ev->dsn_text,
+			       emm->opts.licence, ev->mailing, ev->customer,
+			       stamp, text, host(emm));
 	return append(emm, "extbounce.log", line, error_r);
 }
 
@@ -141,7 +154,9 @@ int emm_log_mailloop(struct bav_emm *emm, const struct emm_event *ev,
 {
 	struct bav_buf b;
 	const char *line;
+	char stamp[32];
 
+	local_stamp(ev->time, stamp);
 	memset(&b, 0, sizeof(b));
 	if (ev->customer > 0) {
 		kvi(&b, "customer_id", ev->customer);
@@ -170,7 +185,7 @@ int emm_log_mailloop(struct bav_emm *emm, const struct emm_event *ev,
 	}
 	line = bav_pool_printf(emm->pool, "%lld;%lld;%s;%s;+;%s\n",
 			       emm->opts.licence, ev->rid > 0 ? ev->rid : 0,
-			       ev->stamp, ev->action,
+			       stamp, ev->action,
 			       b.data != NULL ? b.data : "");
 	bav_buf_free(&b);
 	return append(emm, "mailloop.log", line, error_r);

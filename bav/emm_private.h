@@ -168,7 +168,7 @@ struct emm_event {
 	const char *error_text;		/* mailloop= */
 	const char *sent;		/* forwarded to */
 	time_t time;
-	char stamp[32];			/* YYYY-MM-DD HH:MM:SS, local */
+	char stamp[32];			/* YYYY-MM-DD HH:MM:SS, UTC */
 };
 int emm_write_bounce(struct bav_emm *emm, const struct emm_event *ev,
 		     struct bav_emm_outcome *out, const char **error_r);

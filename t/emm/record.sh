@@ -66,7 +66,8 @@ Subject: News
 
 --R--
 EOM
-	"$BAV" deliver --spool "$T/sp" --no-forward --store "$1" -f "" \
+	# another time zone than the server's: times must still be right
+	TZ=Asia/Kolkata "$BAV" deliver --spool "$T/sp" --no-forward --store "$1" -f "" \
 		-- aml_1@mailloop.shop.example < "$T/m$n.eml" 2>> "$T/deliver.err" ||
 		fail "bav deliver of message $n"
 }
@@ -87,6 +88,8 @@ expect "due: alice's bounce written, bob's dropped (success meanwhile)" \
 expect "due: status 2 on both of alice's lists" "11	2	101
 12	2	101" \
 	"$(sqlq "SELECT mailinglist_id, user_status, exit_mailing_id FROM customer_1_binding_tbl WHERE customer_id = 1 ORDER BY mailinglist_id")"
+expect "times right although bav runs in another time zone" 1 \
+	"$(sqlq "SELECT MAX(ABS(TIMESTAMPDIFF(SECOND, timestamp, NOW()))) < 60 FROM bounce_tbl")"
 expect "nothing parked any more" 0 \
 	"$(sqlq "SELECT COUNT(*) FROM bav_emm_delayed_tbl")"
 
