@@ -20,8 +20,9 @@
 #
 #	As root with Postfix: bav-milter (-k: X-Bav-Classification) behind
 #	a private Postfix (t/lib/postfix.sh) gets $FAULT_SMTP (default 100)
-#	bounces (t/fault/smtp-load.py) while its address table is replaced
-#	by a broken one and SIGHUP is sent. The milter must keep the last
+#	bounces (t/fault/smtp-load.py) while its address table and its -K
+#	rule file are replaced by broken ones and SIGHUP is sent (bav-milter
+#	reads -K only at start; SIGHUP reloads the table). The milter must keep the last
 #	good table (every message accepted and delivered with its
 #	classification, the unknown address still refused with 550 5.1.1),
 #	log the error with file and line, and load a fixed table on the
@@ -142,7 +143,9 @@ if [ "$(id -u)" = 0 ] && command -v postfix >/dev/null && command -v swaks >/dev
    [ -x "$milter" ]; then
 	C=$T/bav.conf
 	install_file "$C" '@load.example.org\taccept:rid=7\nknown@news.example.org\taccept:rid=7\n'
-	"$milter" -s "unix:$T/milter.sock" -c "$C" -L info -k -r 0 -l 127.0.0.2 \
+	MR=$T/milter.rules
+	install_file "$MR" '[systemmail]\n^Subject:.*\\bnever-sent\\b\n'
+	"$milter" -s "unix:$T/milter.sock" -c "$C" -L info -k -K "$MR" -r 0 -l 127.0.0.2 \
 		-u nobody:nogroup -G postfix -M 660 -p "$T/milter.pid" \
 		> "$T/milter.log" 2>&1 &
 	pf_wait_socket "$T/milter.sock" bav-milter
@@ -180,6 +183,7 @@ EOF
 		kill -HUP "$(cat "$T/milter.pid")"; mhups=$((mhups + 1)); sleep 0.3
 	done
 	install_file "$C" 'known@news.example.org\taccept:rid=7\nnew@news.example.org\taccept-all\n'
+	install_file "$MR" '[systemmail]\n^Subject:.*(broken\n'
 	kill -HUP "$(cat "$T/milter.pid")"; mhups=$((mhups + 1)); sleep 0.3
 	wait "$load_pid"
 	expect "milter: every one of $M messages got 250 while the table broke" \
@@ -208,6 +212,6 @@ EOF
 else
 	echo "note: bav-milter part skipped (needs root, postfix, swaks and bav-milter)"
 fi
-echo "faults: rules-swap: lmtpd $hups SIGHUPs with a broken or missing rule file under $N messages, bav-milter $mhups SIGHUPs with a broken table under $M; survived: $([ $fails -eq 0 ] && echo yes || echo no)"
+echo "faults: rules-swap: lmtpd $hups SIGHUPs with a broken or missing rule file under $N messages, bav-milter $mhups SIGHUPs with a broken table and -K file under $M; survived: $([ $fails -eq 0 ] && echo yes || echo no)"
 [ $fails -eq 0 ] || exit 1
 exit 0
