@@ -13,7 +13,9 @@
 #	   that the MTA keeps the message) and leave nothing behind: tmp/
 #	   stays empty, new/ does not grow. Then the filler is removed and
 #	   the deferred messages are delivered again (the MTA's retry): all
-#	   exit 0.
+#	   exit 0. Before the space is freed, bav lmtpd on the same spool
+#	   must answer a 4xx to an LMTP delivery, leave nothing behind, and
+#	   take the retry with 250 afterwards.
 #	2. The same with a file-size limit (ulimit -f 40: 20 KiB in dash,
 #	   40 KiB in bash) instead of a full disk: a 60 KiB bounce gets 75 and leaves nothing, a small one
 #	   passes; without the limit the big one passes too.
@@ -27,7 +29,11 @@ command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 missing"; exit 77; }
 N=${FAULT_FULL:-12}
 FS=$T/fs
 mounted=no
+lmtpd_pid=
 cleanup_hook() {
+	if [ -n "$lmtpd_pid" ]; then
+		kill "$lmtpd_pid" 2>/dev/null; wait "$lmtpd_pid" 2>/dev/null
+	fi
 	if [ $mounted = yes ]; then
 		umount "$FS" 2>/dev/null || umount -l "$FS"
 		mounted=no
@@ -87,7 +93,37 @@ if [ "$(id -u)" = 0 ] && mount -t tmpfs -o size=2m,mode=0755 tmpfs "$FS" \
 	grep -q "No space left on device" "$T/deliver.err" &&
 		ok "full disk: ENOSPC reported to the MTA" ||
 		fail "full disk: no 'No space left on device' on stderr"
+	# bav lmtpd on the same full spool: a 4xx for the recipient
+	"$BAV" lmtpd -s "unix:$T/lmtp.sock" -t 1 --spool "$S" --quiet \
+		2> "$T/lmtpd.err" &
+	lmtpd_pid=$!
+	i=0
+	while [ ! -S "$T/lmtp.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	before=$(nfiles "$S/new")
+	big_bounce 500 > "$T/lmtp.eml"
+	lmtp_send() {
+		python3 -c 'import smtplib, sys
+c = smtplib.LMTP(sys.argv[1])
+try:
+    c.sendmail("", ["bounces@mailloop.example.com"], open(sys.argv[2], "rb").read())
+    print(250)
+except smtplib.SMTPRecipientsRefused as e:
+    print(list(e.recipients.values())[0][0])
+except smtplib.SMTPDataError as e:
+    print(e.smtp_code)
+c.quit()' "$T/lmtp.sock" "$T/lmtp.eml" 2>&1
+	}
+	code=$(lmtp_send)
+	case $code in
+	4??) ok "full disk: bav lmtpd answered $code"; injected=$((injected + 1)) ;;
+	*) fail "full disk: bav lmtpd answered '$code', want 4xx" ;;
+	esac
+	expect "full disk: lmtpd left no partial entry" "0 $before" \
+		"$(nfiles "$S/tmp") $(nfiles "$S/new")"
 	rm -f "$FS/filler"
+	expect "space freed: lmtpd accepts the retry" "250" "$(lmtp_send)"
+	kill "$lmtpd_pid"; wait "$lmtpd_pid"; lmtpd_pid=
+	N=$((N + 1))
 	for i in $deferred; do
 		expect "space freed: message $i delivered on retry" "0" "$(deliver "$S" $i big)"
 	done
@@ -127,6 +163,6 @@ if [ $fails -ne 0 ]; then
 	echo "--- deliver"; tail -20 "$T/deliver.err"
 	echo "--- recorder"; tail -20 "$T/recorder.err"
 fi
-echo "faults: spool-full: $injected deliveries refused with 75 (disk full or file-size limit), survived: $([ $fails -eq 0 ] && echo yes || echo no)"
+echo "faults: spool-full: $injected deliveries refused with 75 or LMTP 4xx (disk full or file-size limit), survived: $([ $fails -eq 0 ] && echo yes || echo no)"
 [ $fails -eq 0 ] || exit 1
 exit 0
