@@ -370,6 +370,33 @@ static int check_value(struct bav_config *cf, size_t i, const char *v,
 	return 0;
 }
 
+/* Expand and check key i: 0, or -1 (a problem recorded). */
+static int resolve_one(struct bav_config *cf, size_t i)
+{
+	struct value *val = &cf->values[i];
+	struct bav_buf b = { 0 };
+	const char *why = NULL;
+	char name[256] = "";
+	unsigned long long num = 0;
+	int ret = -1;
+
+	bav_buf_append(&b, "", 0);
+	if (expand(cf, val->raw, 0, &b, &why, name, sizeof(name)) < 0) {
+		if (name[0] != '\0')
+			problem(cf, true, val->line, "%s: %s: $%s",
+				cf->keys[i].name, why, name);
+		else
+			problem(cf, true, val->line, "%s: %s",
+				cf->keys[i].name, why);
+	} else if (check_value(cf, i, b.data, &num) == 0) {
+		val->value = bav_pool_strdup(cf->pool, b.data);
+		val->num = num;
+		ret = 0;
+	}
+	bav_buf_free(&b);
+	return ret;
+}
+
 /* Expand and check every known key; a refused value falls back to the
    default (which is always good, see t/unit/test_config.c). */
 static void resolve(struct bav_config *cf)
@@ -378,32 +405,16 @@ static void resolve(struct bav_config *cf)
 
 	for (i = 0; i < cf->nkeys; i++) {
 		struct value *val = &cf->values[i];
-		struct bav_buf b = { 0 };
-		const char *why = NULL;
-		char name[256] = "";
-		unsigned long long num = 0;
 
-		bav_buf_append(&b, "", 0);
-		if (expand(cf, val->raw, 0, &b, &why, name, sizeof(name)) < 0) {
-			if (name[0] != '\0')
-				problem(cf, true, val->line, "%s: %s: $%s",
-					cf->keys[i].name, why, name);
-			else
-				problem(cf, true, val->line, "%s: %s",
-					cf->keys[i].name, why);
-		} else if (check_value(cf, i, b.data, &num) == 0) {
-			val->value = bav_pool_strdup(cf->pool, b.data);
-			val->num = num;
-		}
-		bav_buf_free(&b);
-		if (val->value == NULL && val->line > 0) {
-			/* refused: back to the default */
+		if (resolve_one(cf, i) == 0)
+			continue;
+		if (val->line > 0) {	/* refused: back to the default */
 			val->raw = cf->keys[i].default_value;
 			val->line = 0;
-			i--;	/* resolve the default once more */
-		} else if (val->value == NULL) {
-			val->value = "";	/* a broken default: never */
+			if (resolve_one(cf, i) == 0)
+				continue;
 		}
+		val->value = "";	/* a broken default: never */
 	}
 }
 
