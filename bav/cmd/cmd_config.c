@@ -19,7 +19,8 @@
  *
  *	"config check" prints every problem of the file ("file:line:
  *	warning: ..." for unknown keys, "error" for bad lines and values)
- *	and checks the secrets file's owner and mode; "config show" prints
+ *	checks the secrets file's owner and mode and that the rule files
+ *	named by rules_files and milter_rules_file load; "config show" prints
  *	"name = value" like postconf(1): every key, -n only those the file
  *	sets, -d the built-in defaults, -x with $name expanded. "config
  *	keys" prints the key table, one tab-separated line per key (name,
@@ -165,6 +166,33 @@ static int config_usage(void)
 	return CMD_EX_USAGE;
 }
 
+static void rules_report(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "bav config: %s\n", msg);
+}
+
+/* The rule files main.cf names (rules_files, milter_rules_file) must
+   load: the number of files with problems. */
+static int check_rules(const struct bav_config *cf)
+{
+	static const char *const keys[] = { "rules_files", "milter_rules_file" };
+	char *list, *save = NULL, *tok;
+	size_t i;
+	int bad = 0;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if ((list = strdup(bav_config_get(cf, keys[i]))) == NULL)
+			abort();
+		for (tok = strtok_r(list, ", \t", &save); tok != NULL;
+		     tok = strtok_r(NULL, ", \t", &save))
+			if (bav_rules_check(tok, rules_report, NULL) != 0)
+				bad++;
+		free(list);
+	}
+	return bad;
+}
+
 static int check(const struct bav_config *cf)
 {
 	const char *v = NULL, *error = NULL;
@@ -177,6 +205,7 @@ static int check(const struct bav_config *cf)
 		fprintf(stderr, "bav config: %s\n", error);
 		errors++;
 	}
+	errors += check_rules(cf);
 	if (errors > 0) {
 		fprintf(stderr, "bav config: %s: %d error%s, %zu warning%s\n",
 			bav_config_path(cf)[0] != '\0' ? bav_config_path(cf) :

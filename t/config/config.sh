@@ -6,7 +6,8 @@
 #	top_srcdir=... top_builddir=... sh t/config/config.sh
 # DESCRIPTION
 #	Writes main.cf files into a temporary directory and checks:
-#	bav config check (exit 0 with warnings, 78 with file:line errors),
+#	bav config check (exit 0 with warnings, 78 with file:line errors,
+#	also in the rule files named),
 #	bav config show -n/-x/KEY; bav -C FILE deliver and bav deliver -C
 #	FILE writing into spool_directory, --spool overriding it; bav
 #	recorder -C recording into store; bav lmtpd -C listening on
@@ -64,6 +65,7 @@ lmtpd_threads = 3
 secrets_file = \$config_directory/secrets
 config_directory = $T
 EOF
+touch "$T/a.rules" "$T/b.rules"
 expect 0 "$BAV" config check -C "$T/good.cf"
 has "$T/out" "good.cf: ok (0 warnings)"
 expect 0 "$BAV" config show -n -C "$T/good.cf"
@@ -106,7 +108,6 @@ expect 78 "$BAV" -C "$T/missing.cf" version
 BAV_CONFIG=$T/bad.cf expect 78 "$BAV" config show
 
 # ---- bav deliver, recorder, lmtpd: -C and options over main.cf -----------
-touch "$T/a.rules" "$T/b.rules"
 expect 0 "$BAV" -C "$T/good.cf" deliver -f "" -- rcpt@example.com < "$MSG"
 [ "$(ls "$T/spool/new" | wc -l)" -eq 1 ] || bad "deliver: not in spool_directory"
 expect 0 "$BAV" deliver -C "$T/good.cf" --spool "$T/other" -f "" -- \
@@ -118,6 +119,10 @@ expect 78 "$BAV" deliver -C "$T/rules.cf" --spool "$T/other" -f "" -- \
 	rcpt@example.com < "$MSG"
 expect 0 "$BAV" deliver -C "$T/rules.cf" --rules "$T/a.rules" \
 	--spool "$T/other" -f "" -- rcpt@example.com < "$MSG"
+printf '[hard]\n(unclosed\n' > "$T/b.rules"
+expect 78 "$BAV" config check -C "$T/good.cf"
+has "$T/err" "b.rules:2"
+: > "$T/b.rules"
 expect 0 "$BAV" recorder -C "$T/good.cf" --once --quiet
 [ "$(ls "$T/spool/new" | wc -l)" -eq 0 ] || bad "recorder: spool not emptied"
 expect 0 "$BAV" -C "$T/good.cf" show nobody@example.net
