@@ -168,7 +168,13 @@ static void config_apply(int argc, char **argv, struct opts *o,
 	v = bav_config_get(cf, "milter_local_names");
 	settings.local_names = *v != '\0' ? v : NULL;
 	parse_mode(bav_config_get(cf, "milter_mode"));
-	settings.tempfail_code = bav_config_get(cf, "milter_tempfail_code");
+	{
+		static char code[8];	/* set once, before any thread */
+
+		snprintf(code, sizeof(code), "%llu",
+			 bav_config_get_number(cf, "milter_tempfail_code"));
+		settings.tempfail_code = code;
+	}
 	settings.reload_interval = (unsigned int)
 		bav_config_get_number(cf, "milter_reload_interval");
 	v = bav_config_get(cf, "milter_pid_file");
