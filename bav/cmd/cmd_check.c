@@ -197,7 +197,7 @@ static double now_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* ---- spool ------------------------------------------------------------- */
+/* ---- spool --------------------------------------------------------------- */
 
 static void check_spool(struct check *c)
 {
@@ -326,7 +326,8 @@ static void check_bounces(struct check *c)
 			   " SUM(CASE WHEN kind = 'bounce' THEN 1 ELSE 0 END),"
 			   " SUM(CASE WHEN kind = 'bounce' AND hard <> 0"
 			   " THEN 1 ELSE 0 END),"
-			   " (SELECT COUNT(*) FROM bav_messages WHERE time >= ?)"
+			   " (SELECT COUNT(*) FROM bav_messages"
+			   " WHERE time >= ?)"
 			   " FROM bav_events WHERE time >= ?", p, 2,
 			   bounce_row, &b, &err) != BAV_OK) {
 		c->state = ST_UNKNOWN;
@@ -339,15 +340,16 @@ static void check_bounces(struct check *c)
 	judge(c, rate, 0);
 	c->text = bav_pool_printf(c->pool, "%.1f %sbounces per hour in the "
 				  "last %u h (%lld bounces, %lld hard, %lld "
-				  "messages)", rate, c->hard_only ? "hard " : "",
-				  c->hours, b.bounces, b.hard, b.messages);
+				  "messages)", rate,
+				  c->hard_only ? "hard " : "", c->hours,
+				  b.bounces, b.hard, b.messages);
 	c->perf = bav_pool_printf(c->pool, "%s bounces=%lld;;;0 hard=%lld;;;0"
 				  " messages=%lld;;;0",
 				  perf(c, "rate", rate, "", 0, 2),
 				  b.bounces, b.hard, b.messages);
 }
 
-/* ---- daemons -------------------------------------------------------------- */
+/* ---- daemons ------------------------------------------------------------- */
 
 /* Connect to unix:PATH, /PATH, inet:PORT@HOST or inet6:PORT@HOST within
    the timeout; -1 and *error_r on failure. */
@@ -664,7 +666,7 @@ static void check_daemon(struct check *c,
 	c->perf = perf(c, "time", took, "s", 0, 6);
 }
 
-/* ---- command line ----------------------------------------------------- */
+/* ---- command line -------------------------------------------------------- */
 
 static int check_usage(struct check *c)
 {
@@ -746,7 +748,7 @@ int cmd_check(int argc, char **argv)
 	static const struct {
 		const char *arg, *name;
 		void (*run)(struct check *);
-		const char *socket_key;		/* main.cf default of -s */
+		const char *socket_key;	/* main.cf default of -s */
 		struct limit warn, crit;
 	} checks[] = {
 		{ "spool", "SPOOL", check_spool, NULL,

@@ -426,6 +426,10 @@ for d in /etc/bav /var/lib/bav /var/spool/bav /usr/bin/bav /run/bav \
 	{ [ -e "$d" ] || [ -L "$d" ]; } && fail "$d left after purge" ||
 		ok "$d gone after purge"
 done
+left=$(find /var/lib/systemd/deb-systemd-helper-enabled \
+	/var/lib/systemd/deb-systemd-helper-masked /etc/systemd/system \
+	-name 'bav*' 2>/dev/null)
+expect "no unit state left after purge" "" "$left"
 if [ $user_existed = no ]; then
 	getent passwd bav >/dev/null && fail "user bav left" || ok "user bav removed"
 fi
