@@ -315,7 +315,7 @@ static bool in_choices(const char *choices, const char *v)
 	while (*choices != '\0') {
 		size_t n = strcspn(choices, "|");
 
-		if (n == len && strncasecmp(choices, v, len) == 0)
+		if (n == len && strncmp(choices, v, len) == 0)
 			return true;
 		choices += n;
 		if (*choices == '|')

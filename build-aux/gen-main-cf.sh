@@ -101,7 +101,7 @@ to start (exit 1 for the daemons, 78 for \fBbav\fR), and
 .SH TYPES
 .TP
 .B string
-one line of text; some take only the listed words.
+one line of text; some take only the listed words (lower case).
 .TP
 .B path
 an absolute file name; empty means none.

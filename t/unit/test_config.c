@@ -74,6 +74,8 @@ static const struct parse_case parse_cases[] = {
 	{ "milter_classify = maybe\n", BAV_ECONFIG, 1, "milter_classify",
 	  "no", NULL },
 	{ "milter_mode = soft\n", BAV_OK, 0, "milter_mode", "soft", NULL },
+	{ "milter_mode = Soft\n", BAV_ECONFIG, 1, "milter_mode", "enforce",
+	  NULL },
 	{ "milter_mode = hard\n", BAV_ECONFIG, 1, "milter_mode", "enforce",
 	  "t.cf:1: milter_mode: 'hard' is not one of" },
 	{ "milter_socket_mode = 0640\n", BAV_OK, 0, "milter_socket_mode",
