@@ -20,7 +20,8 @@
 #	  only bav's message key; replies to filter 3 (autoresponder mailing
 #	  103): bounce_ar_lastsent_tbl set once, not again within the limit;
 #	  a reply matching a filter rule of bounce_rule_tbl (1,1): its mark,
-#	  no inbox row; a plain reply: the inbox.
+#	  no inbox row; a plain reply: the inbox; and a hard bounce recorded
+#	  by a database user with only the grants bav-emm(7) lists.
 # DIAGNOSTICS
 #	Exit 0 pass, 1 fail, 77 skip (mariadbd or the MariaDB backend
 #	missing).
@@ -144,6 +145,34 @@ expect "filter rule of (1,1): action ooo (drop), no inbox row" \
 reply r4 1 "Question about the catalogue" "$(uid 4 0 1 101 1 $K1)"
 expect "plain reply to filter 1: filtered, inbox row" "filtered|1" \
 	"$(sqlq "SELECT action FROM mailloop_log_tbl ORDER BY mailloop_log_id DESC LIMIT 1")|$(sqlq "SELECT COUNT(*) FROM mailloop_replies_tbl WHERE subject LIKE 'Question%'")"
+
+# ---- least privilege: the grants bav-emm(7) lists, no CREATE -------------
+echo "lp-pw-$$" > "$T/lp.pw"
+chmod 600 "$T/lp.pw"
+g=""
+for c in 1 2; do
+	g="$g GRANT SELECT, UPDATE ON bav.customer_${c}_tbl TO lp@'127.0.0.1';
+	GRANT SELECT, UPDATE ON bav.customer_${c}_binding_tbl TO lp@'127.0.0.1';
+	GRANT SELECT, DELETE ON bav.success_${c}_tbl TO lp@'127.0.0.1';"
+done
+for t in company_tbl company_info_tbl maildrop_status_tbl mailloop_tbl \
+	bounce_rule_tbl bounce_translate_tbl bounce_config_tbl; do
+	g="$g GRANT SELECT ON bav.$t TO lp@'127.0.0.1';"
+done
+for t in bounce_tbl bav_emm_done_tbl; do
+	g="$g GRANT SELECT, INSERT ON bav.$t TO lp@'127.0.0.1';"
+done
+sqlq "CREATE USER lp@'127.0.0.1' IDENTIFIED BY 'lp-pw-$$';
+	GRANT SELECT, UPDATE ON bav.mailing_tbl TO lp@'127.0.0.1';
+	GRANT INSERT ON bav.mailloop_log_tbl TO lp@'127.0.0.1';
+	GRANT INSERT ON bav.mailloop_replies_tbl TO lp@'127.0.0.1';
+	GRANT SELECT, INSERT, UPDATE ON bav.bounce_ar_lastsent_tbl TO lp@'127.0.0.1';
+	GRANT SELECT, INSERT, DELETE ON bav.bav_emm_delayed_tbl TO lp@'127.0.0.1';
+	$g" || fail "create the least-privilege user"
+LP="emm+mariadb://lp@127.0.0.1:$MARIADB_PORT/bav?password_file=$T/lp.pw"
+deliver "$LP" 5.1.1 "$(uid 4 0 2 201 1 club-key-2)"
+expect "least privilege: hard bounce of company 2 recorded" "2	bounce:511 (from 5.1.1 using $(sqlq "SELECT rule_id FROM bounce_translate_tbl WHERE company_id = 0 AND dsn = 511"))" \
+	"$(sqlq "SELECT user_status, user_remark FROM customer_2_binding_tbl WHERE customer_id = 1")"
 
 [ -s "$T/deliver.err" ] && { echo "--- deliver stderr"; cat "$T/deliver.err"; }
 [ $fails -eq 0 ] || exit 1
