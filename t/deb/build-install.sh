@@ -28,8 +28,8 @@
 #	    bav) and one over LMTP to the unit's bav lmtpd, both recorded by
 #	    the unit's running bav recorder into sqlite:/var/lib/bav/bav.db;
 #	    bav show reports both recipients bounced, the installed
-#	    "bav check" sees the spool drained and milter, lmtpd, store and
-#	    policyd answering;
+#	    "bav check" sees the spool drained and milter, lmtpd and store
+#	    answering (and, below, bav-policyd refusing the bounced address);
 #	  - each unit's ExecReload (SIGHUP to $MAINPID): the daemon stays up
 #	    and logs its reload (bav-milter: table, bav recorder: store);
 #	  - bav-policyd's socket replaced by inet:PORT@127.0.0.1: the bounced
@@ -410,6 +410,12 @@ if [ $up = yes ]; then
 	*) fail "policyd: bounced recipient: got '$r'" ;;
 	esac
 	expect "policyd: table address" action=DUNNO "$(ask x@mailloop.example.invalid)"
+	out=$(runuser -u bav -- /usr/bin/bav check policyd -s "inet:$port@127.0.0.1" \
+		--address nobody@example.net --expect REJECT 2>&1)
+	case $out in
+	"BAV POLICYD OK - "*) ok "bav check policyd: $out" ;;
+	*) fail "bav check policyd: $out" ;;
+	esac
 else
 	cat "$T/policyd.out"
 	fail "bav-policyd did not listen on 127.0.0.1:$port"
