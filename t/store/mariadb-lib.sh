@@ -56,6 +56,7 @@ mariadb_start() {
 	MARIADB_SOCK=$MARIADB_DIR/run/mysqld.sock
 	MARIADB_PORT=$(mariadb_find_port)
 	mariadb-install-db --no-defaults --user=mysql --datadir="$MARIADB_DIR/data" \
+		--tmpdir="$MARIADB_DIR/run" \
 		--auth-root-authentication-method=socket --skip-test-db \
 		>"$MARIADB_DIR/install.log" 2>&1 || { cat "$MARIADB_DIR/install.log" >&2; return 1; }
 	mariadb_run || return 1
