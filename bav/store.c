@@ -42,6 +42,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 int bav_store_error(struct bav_store *store, int ret, const char *fmt, ...)
 {
@@ -192,17 +193,27 @@ int bav_store_uri_parse(const char *uri, struct bav_store_uri *u,
 	return BAV_ECONFIG;
 }
 
-/* First line of a password file, malloc'ed. */
+/* First line of a password file, malloc'ed. A file anyone may read
+   (or write) is refused: the password would not be a secret. */
 static char *read_password(const char *path, char **error_r)
 {
 	struct bav_buf b = { 0 };
 	char tmp[4096];
 	size_t n;
+	struct stat st;
 	FILE *f = fopen(path, "r");
 
 	if (f == NULL) {
 		bav_buf_printf(&b, "password file %s: %s", path,
 			       strerror(errno));
+		*error_r = bav_buf_steal(&b);
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0007) != 0) {
+		bav_buf_printf(&b, "password file %s: refused: mode %04o "
+			       "gives others access (chmod 600 or 640)", path,
+			       (unsigned int)(st.st_mode & 07777));
+		fclose(f);
 		*error_r = bav_buf_steal(&b);
 		return NULL;
 	}

@@ -15,7 +15,8 @@
 #	classifier printed it (lower case); "bav show" finds one by its
 #	exact text and "bav show \"' OR 1=1 --\"" finds nothing; "bav
 #	unblock" with an SQL reason keeps the reason verbatim in the
-#	audit table.
+#	audit table. A MariaDB password file readable by others is
+#	refused (exit 78) before any connection.
 # DIAGNOSTICS
 #	Exit 0 pass, 1 fail, 77 skip.
 . "${top_srcdir:-.}/t/hostile/common.sh"
@@ -108,6 +109,14 @@ elif "$BAV" store init --store "mariadb://x@127.0.0.1:1/x" 2>&1 |
 	grep -q 'not built'; then
 	echo "SKIP (part): MariaDB backend not built"
 else
+	# a password file anyone can read is refused before connecting
+	printf 'secret\n' > "$T/pw"
+	chmod 644 "$T/pw"
+	"$BAV" store init --store "mariadb://u@127.0.0.1:1/x?password_file=$T/pw" \
+		> /dev/null 2> "$T/err"
+	expect "world-readable password file: exit 78" 78 "$?"
+	grep -q "refused: mode 0644" "$T/err" && ok "world-readable password file: said so" ||
+		fail "world-readable password file: $(cat "$T/err")"
 	. "$SRC/t/store/mariadb-lib.sh"
 	mariadb_start "$T"; rc=$?
 	if [ $rc -eq 77 ]; then
