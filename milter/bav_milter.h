@@ -61,6 +61,7 @@ void table_deinit(void);
 /* ---- optional classification (classify.c) ---- */
 struct bav_buf;
 int classify_init(const char *rules_path, char **error_r);
+int classify_reload(void);
 void classify_deinit(void);
 void classify_append(struct bav_buf *msg, bool *truncated, const void *data,
 		     size_t len);

@@ -9,6 +9,7 @@
  *	void classify_append(struct bav_buf *msg, bool *truncated,
  *		const void *data, size_t len)
  *	char *classify_verdict(const struct bav_buf *msg, bool truncated)
+ *	int classify_reload(void)
  *	void classify_deinit(void)
  * DESCRIPTION
  *	With -k, bav-milter keeps the header and at most -B bytes of each
@@ -23,10 +24,15 @@
  *	(reason, hard, detail and status of the first recipient result;
  *	kind only when there is none). Incoming fields of that name are
  *	removed like X-AGNMailloop. The rule set (the built-in default, or
- *	-K FILE on top of it) is loaded once and shared read-only by all
- *	threads.
+ *	-K FILE on top of it) is shared read-only by all threads under a
+ *	read lock. classify_reload() (SIGHUP, from the reloader thread of
+ *	table.c) loads -K FILE anew outside the lock and swaps it in under
+ *	the write lock; a file that does not load leaves the last good rules
+ *	in place and is logged with its file:line.
  * DIAGNOSTICS
  *	classify_init() returns -1 with a malloc'ed "file:line: why" error.
+ *	classify_reload() returns 1 reloaded, 0 nothing to reload (no -K),
+ *	-1 failed (logged).
  *	classify_verdict() returns a malloc'ed value, or NULL when the
  *	message could not be parsed (logged by the caller).
  * SEE ALSO
@@ -35,23 +41,56 @@
 #include "bav_private.h"
 #include "bav_milter.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* rules and path are written by classify_init() before the threads start
+   and by classify_reload() under the write lock; readers hold the read
+   lock while they classify. */
 static struct bav_rules *rules;
+static char *path;
+static pthread_rwlock_t rules_lock = PTHREAD_RWLOCK_INITIALIZER;
 
 int classify_init(const char *rules_path, char **error_r)
 {
 	if (rules_path == NULL)
 		return 0;	/* NULL rules: the built-in defaults */
-	return bav_rules_load(&rules_path, 1, true, &rules, error_r) == BAV_OK ?
-	       0 : -1;
+	if (bav_rules_load(&rules_path, 1, true, &rules, error_r) != BAV_OK)
+		return -1;
+	path = bav_xstrdup(rules_path);
+	return 0;
+}
+
+int classify_reload(void)
+{
+	struct bav_rules *fresh = NULL, *old;
+	const char *p = path;
+	char *error = NULL;
+
+	if (p == NULL)
+		return 0;
+	if (bav_rules_load(&p, 1, true, &fresh, &error) != BAV_OK) {
+		log_msg(LOG_L_ERROR, "rules reload failed, keeping the last "
+			"good rules: %s", error != NULL ? error : p);
+		free(error);
+		return -1;
+	}
+	pthread_rwlock_wrlock(&rules_lock);
+	old = rules;
+	rules = fresh;
+	pthread_rwlock_unlock(&rules_lock);
+	bav_rules_free(&old);
+	log_msg(LOG_L_NOTICE, "reloaded rules %s", p);
+	return 1;
 }
 
 void classify_deinit(void)
 {
 	bav_rules_free(&rules);
+	free(path);
+	path = NULL;
 }
 
 void classify_append(struct bav_buf *msg, bool *truncated, const void *data,
@@ -96,18 +135,24 @@ static void put_item(struct bav_buf *out, const char *name, const char *value)
 
 char *classify_verdict(const struct bav_buf *msg, bool truncated)
 {
-	struct bav_classify_opts opts = { .rules = rules };
+	struct bav_classify_opts opts = { 0 };
 	struct bav_pool *pool = bav_pool_new(16384);
 	struct bav_verdict *v;
 	const char *error;
 	struct bav_buf out = { 0 };
+	int ret;
 
-	if (bav_classify((const unsigned char *)(msg->data != NULL ?
-						 msg->data : ""),
-			 msg->len, &opts, pool, &v, &error) != BAV_OK) {
+	pthread_rwlock_rdlock(&rules_lock);
+	opts.rules = rules;
+	ret = bav_classify((const unsigned char *)(msg->data != NULL ?
+						   msg->data : ""),
+			   msg->len, &opts, pool, &v, &error);
+	if (ret != BAV_OK) {
+		pthread_rwlock_unlock(&rules_lock);
 		bav_pool_free(&pool);
 		return NULL;
 	}
+	/* the verdict's strings may point into the rules: keep the lock */
 	bav_buf_printf(&out, "kind=%s", bav_kind_name(v->kind));
 	if (v->result_count > 0) {
 		const struct bav_result *r = &v->results[0];
@@ -124,6 +169,7 @@ char *classify_verdict(const struct bav_buf *msg, bool truncated)
 	bav_buf_printf(&out, "; recipients=%u", v->result_count);
 	if (truncated)
 		bav_buf_printf(&out, "; truncated=yes");
+	pthread_rwlock_unlock(&rules_lock);
 	bav_pool_free(&pool);
 	return bav_buf_steal(&out);
 }

@@ -127,6 +127,8 @@ static void *reloader(void *arg)
 		if (sig == SIGHUP) {
 			log_msg(LOG_L_INFO, "SIGHUP: reloading %s", table_path);
 			table_reload(true);
+			if (settings.classify)
+				classify_reload();
 		} else if (sig < 0 && errno == EAGAIN &&
 			   settings.reload_interval > 0) {
 			table_reload(false);

@@ -21,12 +21,12 @@
 #	As root with Postfix: bav-milter (-k: X-Bav-Classification) behind
 #	a private Postfix (t/lib/postfix.sh) gets $FAULT_SMTP (default 100)
 #	bounces (t/fault/smtp-load.py) while its address table and its -K
-#	rule file are replaced by broken ones and SIGHUP is sent (bav-milter
-#	reads -K only at start; SIGHUP reloads the table). The milter must keep the last
-#	good table (every message accepted and delivered with its
-#	classification, the unknown address still refused with 550 5.1.1),
-#	log the error with file and line, and load a fixed table on the
-#	next SIGHUP.
+#	rule file are replaced by broken ones and SIGHUP is sent (SIGHUP
+#	reloads both). The milter must keep the last good table and rules
+#	(every message accepted and delivered with its classification, the
+#	unknown address still refused with 550 5.1.1), log each error with
+#	file and line, and load the fixed table and rules on the next
+#	SIGHUP.
 #	Prints "faults: ...". Everything it started is stopped on exit, also
 #	on failure.
 # DIAGNOSTICS
@@ -194,6 +194,9 @@ EOF
 	grep -q "reload failed, keeping the last good table: $C:2: unknown action" "$T/milter.log" &&
 		ok "milter: broken tables reported with file and line" ||
 		fail "milter: no 'reload failed, keeping the last good table: $C:2: ...' for both"
+	grep -q "rules reload failed, keeping the last good rules: milter.rules:2: bad regex" "$T/milter.log" &&
+		ok "milter: broken -K rules reported with file and line" ||
+		fail "milter: no 'rules reload failed, keeping the last good rules: milter.rules:2: bad regex ...'"
 	expect_smtp u2 "milter: old table kept, unknown still refused" \
 		new@news.example.org "550 rcpt 5.1.1"
 	i=0
@@ -204,11 +207,15 @@ EOF
 	expect "milter: $M classified as bounces (X-Bav-Classification)" "$M" \
 		"$(grep -l '^X-Bav-Classification: kind=bounce; reason=userunknown; hard=yes; detail=511; status=5.1.1' "$T"/out/user* | wc -l | tr -d ' ')"
 	install_file "$C" '@load.example.org\taccept:rid=7\nnew@news.example.org\taccept:rid=8\n'
+	install_file "$MR" '[systemmail]\n^Subject:.*\\bnever-sent-either\\b\n'
 	kill -HUP "$(cat "$T/milter.pid")"; mhups=$((mhups + 1)); sleep 0.5
 	expect_smtp n1 "milter: fixed table loaded, new address accepted" \
 		new@news.example.org "250 data"
 	expect_smtp n2 "milter: fixed table loaded, dropped address refused" \
 		known@news.example.org "550 rcpt 5.1.1"
+	grep -q "reloaded rules $MR" "$T/milter.log" &&
+		ok "milter: fixed -K rules loaded on SIGHUP" ||
+		fail "milter: no 'reloaded rules $MR' after the fix"
 else
 	echo "note: bav-milter part skipped (needs root, postfix, swaks and bav-milter)"
 fi
