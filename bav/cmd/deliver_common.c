@@ -263,7 +263,8 @@ int deliver_message(const struct deliver_cfg *cfg, struct bav_spool *spool,
 	struct bav_verdict *v = NULL;
 	struct bav_spool_entry e;
 	char key[BAV_STORE_KEY_SIZE];
-	const char *cerr = NULL, *error = NULL;
+	const char *cerr = NULL, *error = NULL, *limit_rule;
+	unsigned long hits;
 	int ret;
 
 	memset(&e, 0, sizeof(e));
@@ -271,8 +272,13 @@ int deliver_message(const struct deliver_cfg *cfg, struct bav_spool *spool,
 	res->fwd[0] = res->error[0] = '\0';
 	if (cfg->rules_lock != NULL)
 		pthread_rwlock_rdlock(cfg->rules_lock);
+	hits = bav_rules_limit_hits(cfg->opts.rules, NULL);
 	if (bav_classify(msg, len, &cfg->opts, pool, &v, &cerr) != BAV_OK)
 		v = NULL;
+	if (bav_rules_limit_hits(cfg->opts.rules, &limit_rule) != hits)
+		syslog(LOG_WARNING, "%s: rule %s hit the PCRE2 match limit "
+		       "(no match)", queue_id != NULL ? queue_id : "NOQUEUE",
+		       limit_rule != NULL ? limit_rule : "?");
 	if (cfg->rules_lock != NULL)
 		pthread_rwlock_unlock(cfg->rules_lock);
 	verp_identity(cfg, pool, v, rcpts, nrcpts);
