@@ -17,6 +17,9 @@
 #	  5. make distcheck,
 #	  5b. t/deb/build-install.sh: build the Debian packages, install
 #	     them, run the units' commands as user bav, purge (skip: NODEB=1),
+#	  5c. make soak SOAK_COUNT=1000 (t/soak/soak.sh: Postfix, bav-milter,
+#	     bav-policyd, bav lmtpd into MariaDB restarted every few seconds;
+#	     recorded must equal accepted; skip: NOSOAK=1),
 #	  6. if the labelled corpus is there ($CORPUS, default
 #	     ../shared/corpus/sisimai beside the source tree): score
 #	     `bav classify --tsv` on it as is and with CRLF line endings,
@@ -29,7 +32,7 @@
 #	GATE_* variables below are set (in the environment or here).
 # ENVIRONMENT
 #	BUILD_ROOT (default ./build), JOBS, CORPUS, SCORE_TOOL, NOVALGRIND=1,
-#	NODEPS=1 (skip apt), NODISTCHECK=1, NODEB=1, NOBENCH=1, NOFUZZ=1, SAN_CC (compiler of
+#	NODEPS=1 (skip apt), NODISTCHECK=1, NODEB=1, NOSOAK=1, SOAK_COUNT, NOBENCH=1, NOFUZZ=1, SAN_CC (compiler of
 #	the sanitizer build), GATE_REASON GATE_HARD GATE_STATUS GATE_COUNT
 #	(minimum percentages, both line endings), GATE_BENCH=1 (bench goals
 #	must be met).
@@ -199,6 +202,21 @@ if [ "${NODEB:-}" != 1 ]; then
 	0) grep -E '^ok: dpkg-buildpackage|^all passed' "$LOGDIR/deb.log"; ok ;;
 	77) grep '^SKIP' "$LOGDIR/deb.log" ;;
 	*) grep -E '^FAIL' "$LOGDIR/deb.log"; tail -n 40 "$LOGDIR/deb.log"; bad "t/deb/build-install.sh" ;;
+	esac
+fi
+
+# ---- 5c. soak: Postfix, milter, policyd, lmtpd into MariaDB with restarts -
+if [ -n "$plain" ] && [ "${NOSOAK:-}" != 1 ]; then
+	step "make soak SOAK_COUNT=${SOAK_COUNT:-1000}"
+	(cd "$plain" && make soak SOAK_COUNT="${SOAK_COUNT:-1000}") \
+		> "$LOGDIR/soak.log" 2>&1
+	case $? in
+	0) grep -E '^soak:' "$LOGDIR/soak.log"; ok ;;
+	*) if grep -q '^SKIP' "$LOGDIR/soak.log"; then
+		grep '^SKIP' "$LOGDIR/soak.log"
+	   else
+		tail -n 40 "$LOGDIR/soak.log"; bad "make soak"
+	   fi ;;
 	esac
 fi
 
