@@ -214,7 +214,8 @@ static const struct bav_config_key keys[] = {
   "MariaDB password file of bav recorder (--password-file)" },
 { "syslog_facility", S, "mail", 0, 0,
   "mail|daemon|user|local0|local1|local2|local3|local4|local5|local6|local7",
-  DEL | LMT | REC, "syslog facility of bav deliver, lmtpd and recorder" },
+  MIL | POL | DEL | LMT | REC,
+  "syslog facility of bav-milter, bav-policyd, bav deliver, lmtpd, recorder" },
 { "verp_max_age", T, "30d", DAY, 3650 * DAY, NULL, DEL | LMT,
   "oldest signed VERP address accepted, whole days (--verp-max-age)" },
 };

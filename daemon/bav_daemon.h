@@ -32,6 +32,11 @@ enum log_sink {
 };
 /* Case-insensitive prefix of a level name (as OpenEMM's -L); -1 if none. */
 int log_level_parse(const char *name);
+/* syslog facility of a name (mail, daemon, user, local0..local7, any
+   case), -1 if none; log_open() uses log_facility (LOG_MAIL unless
+   main() sets it first, from main.cf's syslog_facility). */
+int log_facility_parse(const char *name);
+extern int log_facility;
 /* Set ident (kept, not copied), level and sink once, before threads. */
 void log_open(const char *ident, enum log_level level, enum log_sink sink);
 bool log_enabled(enum log_level level);

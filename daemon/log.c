@@ -7,6 +7,7 @@
  *	#include "bav_daemon.h"
  *
  *	int log_level_parse(const char *name)
+ *	int log_facility_parse(const char *name)
  *	void log_open(const char *ident, enum log_level level,
  *		      enum log_sink sink)
  *	bool log_enabled(enum log_level level)
@@ -17,7 +18,9 @@
  *	(NONE FATAL ERROR WARNING NOTICE INFO VERBOSE DEBUG); -L takes any
  *	case-insensitive prefix. The sink decides where lines go:
  *
- *	LOG_SINK_SYSLOG		syslog, facility LOG_MAIL, tagged ident[pid]
+ *	LOG_SINK_SYSLOG		syslog, facility log_facility (LOG_MAIL
+ *				unless main.cf's syslog_facility names
+ *				another), tagged ident[pid]
  *	LOG_SINK_SYSLOG_STDERR	the same, and a copy on stderr (LOG_PERROR;
  *				bav-milter in the foreground)
  *	LOG_SINK_STDERR		stderr only, as "ident: LEVEL: text" without
@@ -56,6 +59,25 @@ static const int level_prio[] = {
 static enum log_level log_level = LOG_L_WARNING;
 static enum log_sink log_sink = LOG_SINK_SYSLOG;
 static const char *log_ident = "bav";
+int log_facility = LOG_MAIL;	/* set once in main() before log_open() */
+
+int log_facility_parse(const char *name)
+{
+	static const struct { const char *name; int facility; } f[] = {
+		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
+		{ "user", LOG_USER }, { "local0", LOG_LOCAL0 },
+		{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+		{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+		{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+		{ "local7", LOG_LOCAL7 },
+	};
+	size_t i;
+
+	for (i = 0; name != NULL && i < sizeof(f) / sizeof(f[0]); i++)
+		if (strcasecmp(name, f[i].name) == 0)
+			return f[i].facility;
+	return -1;
+}
 
 int log_level_parse(const char *name)
 {
@@ -77,7 +99,7 @@ void log_open(const char *ident, enum log_level level, enum log_sink sink)
 	if (sink != LOG_SINK_STDERR)
 		openlog(ident, LOG_PID | LOG_NDELAY |
 			(sink == LOG_SINK_SYSLOG_STDERR ? LOG_PERROR : 0),
-			LOG_MAIL);
+			log_facility);
 }
 
 bool log_enabled(enum log_level level)
