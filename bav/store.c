@@ -36,6 +36,7 @@
 #include "config.h"
 #endif
 #include "store_private.h"
+#include "bav_config.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -193,35 +194,24 @@ int bav_store_uri_parse(const char *uri, struct bav_store_uri *u,
 	return BAV_ECONFIG;
 }
 
-/* First line of a password file, malloc'ed. A file anyone may read
-   (or write) is refused: the password would not be a secret. */
+/* First line of a password file, malloc'ed. Refused unless it is a
+   regular file owned by root or the running user with no group or other
+   permission bits (mode 0600 or 0400), as the secrets file. */
 static char *read_password(const char *path, char **error_r)
 {
-	struct bav_buf b = { 0 };
-	char tmp[4096];
-	size_t n;
-	struct stat st;
-	FILE *f = fopen(path, "r");
+	char errbuf[512], *password;
 
-	if (f == NULL) {
-		bav_buf_printf(&b, "password file %s: %s", path,
-			       strerror(errno));
+	/* the one secrets rule (bav_config.h): a regular file owned by root
+	   or the running user, no group or other bits */
+	if (bav_secret_file_read(path, true, &password, errbuf,
+				 sizeof(errbuf)) < 0) {
+		struct bav_buf b = { 0 };
+
+		bav_buf_printf(&b, "password file %s", errbuf);
 		*error_r = bav_buf_steal(&b);
 		return NULL;
 	}
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0007) != 0) {
-		bav_buf_printf(&b, "password file %s: refused: mode %04o "
-			       "gives others access (chmod 600 or 640)", path,
-			       (unsigned int)(st.st_mode & 07777));
-		fclose(f);
-		*error_r = bav_buf_steal(&b);
-		return NULL;
-	}
-	n = fread(tmp, 1, sizeof(tmp) - 1, f);
-	fclose(f);
-	tmp[n] = '\0';
-	tmp[strcspn(tmp, "\r\n")] = '\0';
-	return bav_xstrdup(tmp);
+	return password;
 }
 
 /* ---- open/close --------------------------------------------------------- */

@@ -10,7 +10,10 @@
  *	timeout from opts->lock_timeout_ms. Statements are prepared once
  *	and cached by SQL text. Transactions are BEGIN IMMEDIATE, so two
  *	writers wait for each other (busy timeout) instead of failing at
- *	commit.
+ *	commit. A database file that does not exist yet is created mode
+ *	0640 (less if the umask says so) before sqlite opens it, whatever
+ *	the umask of the creator; sqlite gives its -wal and -shm files the
+ *	mode of the database.
  *
  *	Ownership: row values point into sqlite's statement memory and
  *	are valid during the row callback only.
@@ -27,8 +30,11 @@
 #endif
 #include "store_private.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #define STMT_CACHE_MAX 64
 
@@ -84,6 +90,22 @@ static int simple(struct bav_store *store, const char *sql)
 	return rc == SQLITE_OK ? BAV_OK : map_error(store, rc, sql);
 }
 
+/* Create a missing database file 0640, so that it does not get the
+   creator's umask (0644 under umask 022); an error here is left to
+   sqlite3_open_v2() to report. */
+static void create_file(const char *path)
+{
+	int fd;
+
+	if (path[0] == '\0' || strcmp(path, ":memory:") == 0 ||
+	    strncmp(path, "file:", 5) == 0)
+		return;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		  0640);
+	if (fd >= 0)
+		close(fd);
+}
+
 static int sq_open(struct bav_store *store, const struct bav_store_uri *uri,
 		   const struct bav_store_opts *opts, const char *password)
 {
@@ -92,6 +114,7 @@ static int sq_open(struct bav_store *store, const struct bav_store_uri *uri,
 
 	(void)password;
 	store->be = be;
+	create_file(uri->path);
 	rc = sqlite3_open_v2(uri->path, &be->db, SQLITE_OPEN_READWRITE |
 			     SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
