@@ -31,7 +31,9 @@
  *	bav_tempfail is on (the default): the caller fails the delivery
  *	temporarily, so the MTA retries and nothing is lost. Everything
  *	else (message too big, not classifiable, bad rules file) is logged
- *	with i_error/i_warning and the delivery goes on unmarked.
+ *	with i_error/i_warning and the delivery goes on unmarked. A rule
+ *	whose pattern hit a PCRE2 match limit is logged with i_warning
+ *	("bav: rule FILE:LINE hit the PCRE2 match limit (no match)").
  * SEE ALSO
  *	bav-dovecot(7), bav_spool.h, bav(1)
  */
@@ -212,8 +214,10 @@ int bav_deliver_classify(struct mail_deliver_context *ctx, pool_t pool,
 	struct bav_pool *bpool;
 	struct bav_verdict *v = NULL;
 	const char *dir, *maxs, *tf, *cerr = NULL, *error = "";
+	const char *limit_rule;
 	uoff_t max_size = BAV_DEFAULT_MAX_SIZE;
 	buffer_t *msg = NULL;
+	unsigned long hits;
 	int ret;
 
 	i_zero(d_r);
@@ -235,6 +239,7 @@ int bav_deliver_classify(struct mail_deliver_context *ctx, pool_t pool,
 	}
 	i_zero(&opts);
 	opts.rules = get_rules(user);
+	hits = bav_rules_limit_hits(opts.rules, NULL);
 	bpool = bav_pool_new(16384 + msg->used / 2);
 	if (bav_classify(msg->data, msg->used, &opts, bpool, &v, &cerr) != BAV_OK) {
 		i_info("bav: not classified: %s",
@@ -243,6 +248,9 @@ int bav_deliver_classify(struct mail_deliver_context *ctx, pool_t pool,
 	} else {
 		fill_delivery(ctx, pool, v, d_r);
 	}
+	if (bav_rules_limit_hits(opts.rules, &limit_rule) != hits)
+		i_warning("bav: rule %s hit the PCRE2 match limit (no match)",
+			  limit_rule != NULL ? limit_rule : "?");
 
 	ret = 0;
 	dir = BAV_SETTING(user, "bav_spool");

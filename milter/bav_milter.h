@@ -68,7 +68,8 @@ void classify_append(struct bav_buf *msg, bool *truncated, const void *data,
 void classify_header(struct bav_buf *msg, bool *truncated, const char *name,
 		     const char *value);
 /* malloc'ed X-Bav-Classification value, or NULL if not a message */
-char *classify_verdict(const struct bav_buf *msg, bool truncated);
+char *classify_verdict(const struct bav_buf *msg, bool truncated,
+		       const char *tag);
 
 /* ---- optional SPF and DKIM (auth.c) ---- */
 struct auth_msg;

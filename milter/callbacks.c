@@ -452,7 +452,8 @@ static void add_verdict(SMFICTX *ctx, struct conn *c)
 
 	for (i = c->verdict_headers; i > 0; i--)
 		smfi_chgheader(ctx, "X-Bav-Classification", (int)i, NULL);
-	value = classify_verdict(&c->msg, c->msg_truncated);
+	value = classify_verdict(&c->msg, c->msg_truncated,
+				 conn_tag(ctx, c, tag, sizeof(tag)));
 	if (value == NULL) {
 		log_msg(LOG_L_WARNING, "%s: not classified (not a message)",
 			conn_tag(ctx, c, tag, sizeof(tag)));

@@ -8,7 +8,8 @@
  *		const char *name, const char *value)
  *	void classify_append(struct bav_buf *msg, bool *truncated,
  *		const void *data, size_t len)
- *	char *classify_verdict(const struct bav_buf *msg, bool truncated)
+ *	char *classify_verdict(const struct bav_buf *msg, bool truncated,
+ *			       const char *tag)
  *	int classify_reload(void)
  *	void classify_deinit(void)
  * DESCRIPTION
@@ -34,7 +35,10 @@
  *	classify_reload() returns 1 reloaded, 0 nothing to reload (no -K),
  *	-1 failed (logged).
  *	classify_verdict() returns a malloc'ed value, or NULL when the
- *	message could not be parsed (logged by the caller).
+ *	message could not be parsed (logged by the caller). A rule whose
+ *	pattern hit a PCRE2 match, depth or heap limit (counted as no match)
+ *	is logged as a warning "TAG: rule FILE:LINE hit the PCRE2 match
+ *	limit (no match)", as bav deliver and bav lmtpd do.
  * SEE ALSO
  *	bav(1), bav-rules(5)
  */
@@ -133,20 +137,27 @@ static void put_item(struct bav_buf *out, const char *name, const char *value)
 	}
 }
 
-char *classify_verdict(const struct bav_buf *msg, bool truncated)
+char *classify_verdict(const struct bav_buf *msg, bool truncated,
+		       const char *tag)
 {
 	struct bav_classify_opts opts = { 0 };
 	struct bav_pool *pool = bav_pool_new(16384);
 	struct bav_verdict *v;
-	const char *error;
+	const char *error, *limit_rule;
 	struct bav_buf out = { 0 };
+	unsigned long hits;
 	int ret;
 
 	pthread_rwlock_rdlock(&rules_lock);
 	opts.rules = rules;
+	hits = bav_rules_limit_hits(rules, NULL);
 	ret = bav_classify((const unsigned char *)(msg->data != NULL ?
 						   msg->data : ""),
 			   msg->len, &opts, pool, &v, &error);
+	if (bav_rules_limit_hits(rules, &limit_rule) != hits)
+		log_msg(LOG_L_WARNING, "%s: rule %s hit the PCRE2 match limit "
+			"(no match)", tag, limit_rule != NULL ? limit_rule :
+			"?");
 	if (ret != BAV_OK) {
 		pthread_rwlock_unlock(&rules_lock);
 		bav_pool_free(&pool);
