@@ -263,6 +263,59 @@ bool bav_addr_valid(const char *s)
 	return true;
 }
 
+/* Start of the local part that ends at the '@' at of s: a quoted string
+   ("..." with \-escapes, RFC 5321 Quoted-string), else atom characters
+   (UTF-8 bytes too, RFC 6531) and \-escaped characters kept as written
+   ("a\b@x" stays "a\b@x"). */
+static const char *local_start(const char *s, const char *at)
+{
+	const char *start = at, *q;
+
+	if (start > s && start[-1] == '"') {
+		for (q = start - 1; q > s; q--)
+			if (q[-1] == '"' && (q - 1 == s || q[-2] != '\\'))
+				return q - 1;
+		return start;	/* no opening quote */
+	}
+	while (start > s) {
+		unsigned char c = (unsigned char)start[-1];
+
+		if (addr_char(c) || c == '\\')
+			start--;
+		else if (start - s >= 2 && start[-2] == '\\' && c >= ' ')
+			start -= 2;	/* an escaped blank, quote, ... */
+		else
+			break;
+	}
+	return start;
+}
+
+/* End of the domain [dom, end): trailing dots dropped, and non-ASCII
+   bytes at the end of a last label that also has ASCII are text after
+   the address ("x@example.jp" + Japanese text without a blank, "jp" +
+   an ideographic full stop), not part of it; "b\xc3\xbccher.example" and
+   an all-UTF-8 last label stay whole. */
+static const char *domain_end(const char *dom, const char *end)
+{
+	const char *label, *e = end, *q;
+	bool ascii = false;
+
+	while (e > dom && e[-1] == '.')
+		e--;
+	label = e;
+	while (label > dom && label[-1] != '.')
+		label--;
+	for (q = label; q < e; q++)
+		if ((unsigned char)*q < 0x80)
+			ascii = true;
+	if (ascii)
+		while (e > label && (unsigned char)e[-1] >= 0x80)
+			e--;
+	while (e > dom && e[-1] == '.')
+		e--;
+	return e;
+}
+
 /* Scan for local@domain around each '@' in s. */
 char *bav_addr_extract(struct bav_pool *pool, const char *s)
 {
@@ -295,29 +348,23 @@ char *bav_addr_extract(struct bav_pool *pool, const char *s)
 		goto done;
 	}
 	for (p = s; (p = strchr(p, '@')) != NULL; p++) {
-		start = p;
-		while (start > s && addr_char((unsigned char)start[-1]))
-			start--;
-		if (start > s && start[-1] == '"') {
-			/* quoted local part */
-			const char *q = start - 1;
-
-			while (q > s && q[-1] != '"')
-				q--;
-			if (q > s)
-				start = q - 1;
-		}
+		if (p > s && p[-1] == '\\')
+			continue;	/* an escaped '@' of a local part */
+		start = local_start(s, p);
 		end = p + 1;
+		/* RFC 6531: a U-label domain keeps its UTF-8 bytes */
 		while (*end != '\0' &&
 		       (isalnum((unsigned char)*end) || *end == '-' ||
-			*end == '.' || *end == '_'))
+			*end == '.' || *end == '_' ||
+			(unsigned char)*end >= 0x80))
 			end++;
-		while (end > p + 1 && end[-1] == '.')
-			end--;
+		end = domain_end(p + 1, end);
 		while (start < p && *start == '.')
 			start++;
 		if (start == p || end == p + 1)
 			continue;
+		if (*end == '"' && end[1] == '@')
+			continue;	/* '@' inside a quoted local part */
 		out = bav_pool_strndup(pool, start, (size_t)(end - start));
 		goto done;
 	}

@@ -82,6 +82,19 @@ static void test_hdr_addresses(void)
 		{ "<@relay.example:u@example.com>", "u@example.com" },
 		{ "no address here", "" },
 		{ "mail to x@example.jp\xe6\x82\xa8 now", "x@example.jp" },
+		/* N3 (doc/security.md): escapes, quotes and RFC 6531 */
+		{ "rfc822; a\\b@x.example", "a\\b@x.example" },
+		{ "rfc822; a\\ b@x.example", "a\\ b@x.example" },
+		{ "rfc822; a\\@b@x.example", "a\\@b@x.example" },
+		{ "rfc822; \"john doe\"@Example.ORG", "\"john doe\"@example.org" },
+		{ "rfc822; \"a\\\"b\"@example.org", "\"a\\\"b\"@example.org" },
+		{ "rfc822; \"a@b\"@example.org", "\"a@b\"@example.org" },
+		{ "rfc822; m\xc3\xbcller@B\xc3\xbc" "cher.example",
+		  "m\xc3\xbcller@b\xc3\xbc" "cher.example" },
+		{ "utf-8; \xe7\x94\xb0\xe4\xb8\xad@\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88",
+		  "\xe7\x94\xb0\xe4\xb8\xad@\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88" },
+		{ "to x@example.jp\xe3\x80\x82 done", "x@example.jp" },
+		{ "said: \"bob@example.com\" unknown", "bob@example.com" },
 	};
 	struct bav_pool *pool = bav_pool_new(0);
 	unsigned int i;
