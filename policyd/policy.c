@@ -102,6 +102,7 @@ static size_t format_reply(char *out, size_t len, const char *action,
 struct decision {
 	const char *action;	/* NULL: go on */
 	const char *subst;	/* for "%s" */
+	bool logging;		/* why is only formatted when logged */
 	char why[160];
 };
 
@@ -111,9 +112,10 @@ static void check_table(const struct policy_ctx *ctx,
 	struct bav_addr_result r;
 
 	bav_addrtable_lookup(ctx->table, req->recipient, &r);
-	snprintf(d->why, sizeof(d->why), "table %s %s%s%s",
-		 bav_addr_verb_name(r.verb), bav_addr_how_name(r.how),
-		 *r.key != '\0' ? " " : "", r.key);
+	if (d->logging)
+		snprintf(d->why, sizeof(d->why), "table %s %s%s%s",
+			 bav_addr_verb_name(r.verb), bav_addr_how_name(r.how),
+			 *r.key != '\0' ? " " : "", r.key);
 	if (r.verb == BAV_ADDR_REJECT)
 		d->action = settings.reject_action;
 	else if (r.verb == BAV_ADDR_TEMPFAIL)
@@ -132,18 +134,22 @@ static void check_rates(const struct policy_ctx *ctx,
 	    ratelimit_hit(ctx->rl, "c", req->client_address,
 			  settings.null_client_limit, settings.null_window,
 			  ctx->now, &n)) {
-		snprintf(d->why, sizeof(d->why), "null sender rate: %u from "
-			 "client in %us, limit %u", n, settings.null_window,
-			 settings.null_client_limit);
+		if (d->logging)
+			snprintf(d->why, sizeof(d->why), "null sender rate: "
+				 "%u from client in %us, limit %u", n,
+				 settings.null_window,
+				 settings.null_client_limit);
 		d->action = settings.ratelimit_action;
 		return;
 	}
 	if (settings.null_rcpt_limit > 0 &&
 	    ratelimit_hit(ctx->rl, "r", rcpt, settings.null_rcpt_limit,
 			  settings.null_window, ctx->now, &n)) {
-		snprintf(d->why, sizeof(d->why), "null sender rate: %u to "
-			 "recipient in %us, limit %u", n, settings.null_window,
-			 settings.null_rcpt_limit);
+		if (d->logging)
+			snprintf(d->why, sizeof(d->why), "null sender rate: "
+				 "%u to recipient in %us, limit %u", n,
+				 settings.null_window,
+				 settings.null_rcpt_limit);
 		d->action = settings.ratelimit_action;
 	}
 }
@@ -162,7 +168,7 @@ size_t policy_decide(const struct policy_ctx *ctx,
 		     const struct policy_request *req, const char *tag,
 		     char *out, size_t len, bool *spf_r)
 {
-	struct decision d = { NULL, NULL, "no rule" };
+	struct decision d = { NULL, NULL, log_enabled(LOG_L_INFO), "no rule" };
 	char rcpt[ADDR_MAX], lrcpt[256], lfrom[256], lclient[64];
 	const char *state;
 
@@ -179,7 +185,9 @@ size_t policy_decide(const struct policy_ctx *ctx,
 		check_rates(ctx, req, rcpt, &d);
 	if (d.action == NULL && ctx->snap != NULL && rcpt[0] != '\0' &&
 	    (state = suppress_lookup(ctx->snap, rcpt)) != NULL) {
-		snprintf(d.why, sizeof(d.why), "suppressed: %s", state);
+		if (d.logging)
+			snprintf(d.why, sizeof(d.why), "suppressed: %s",
+				 state);
 		d.action = settings.suppress_action;
 		d.subst = state;
 	}
@@ -187,7 +195,7 @@ size_t policy_decide(const struct policy_ctx *ctx,
 		d.action = settings.default_action;
 		*spf_r = settings.spf;
 	}
-	if (log_enabled(LOG_L_INFO)) {
+	if (d.logging) {
 		char act[256];
 
 		format_reply(act, sizeof(act), d.action, d.subst);

@@ -104,17 +104,17 @@ struct conn {
 	char buf[4096];
 };
 
-/* Send the next request on c; -1 on error. */
-static int send_next(struct conn *c)
+/* Send the next request on c at time t; -1 on error. */
+static int send_next(struct conn *c, double t)
 {
 	const char *r = reqs[c->k % nreqs];
 	size_t len = req_lens[c->k % nreqs], off = 0;
 
 	c->k++;
 	c->have = 0;
-	c->t0 = now_s();
+	c->t0 = t;
 	while (off < len) {
-		ssize_t n = write(c->fd, r + off, len - off);
+		ssize_t n = send(c->fd, r + off, len - off, MSG_NOSIGNAL);
 
 		if (n <= 0)
 			return -1;
@@ -138,7 +138,7 @@ static void run(struct worker *w, unsigned int conns)
 
 		cs[i].fd = connect_spec();
 		cs[i].k = i;
-		if (cs[i].fd < 0 || send_next(&cs[i]) < 0) {
+		if (cs[i].fd < 0 || send_next(&cs[i], now_s()) < 0) {
 			w->errors++;
 			continue;
 		}
@@ -151,8 +151,8 @@ static void run(struct worker *w, unsigned int conns)
 
 		for (e = 0; e < n; e++) {
 			struct conn *c = &cs[evs[e].data.u32];
-			ssize_t r = read(c->fd, c->buf + c->have,
-					 sizeof(c->buf) - 1 - c->have);
+			ssize_t r = recv(c->fd, c->buf + c->have,
+					 sizeof(c->buf) - 1 - c->have, 0);
 			double us;
 
 			if (r <= 0) {
@@ -168,14 +168,13 @@ static void run(struct worker *w, unsigned int conns)
 				}
 				continue;
 			}
-			t = now_s();
 			us = (t - c->t0) * 1e6;
 			w->hist[us >= BUCKETS ? BUCKETS - 1 : (size_t)us]++;
 			if (w->n++ == 0)
 				snprintf(w->first_reply,
 					 sizeof(w->first_reply), "%.*s",
 					 (int)strcspn(c->buf, "\n"), c->buf);
-			if (t < deadline && send_next(c) == 0)
+			if (t < deadline && send_next(c, t) == 0)
 				continue;
 drop:
 			epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
