@@ -135,6 +135,12 @@ BAV_EXPORT int bav_config_parse_number(enum bav_config_type type,
 				       unsigned long long *v_r,
 				       const char **error_r);
 
+/* A reply bav-policyd may send (policyd_*_action): one line of at most
+   512 bytes starting with a 4NN/5NN code or a Postfix access(5) action
+   word (OK, DUNNO, REJECT, DEFER, ...). bav-policyd refuses others at
+   start, bav config check reports them. */
+BAV_EXPORT bool bav_config_policy_action_ok(const char *action);
+
 /* ---- secrets ------------------------------------------------------------ */
 
 /* The one rule for secret files (bav_config_secret(), --verp-secret-file,

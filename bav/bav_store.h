@@ -97,6 +97,9 @@ struct bav_store;
 struct bav_store_opts {
 	/* MariaDB password file; overrides ?password_file= of the URI */
 	const char *password_file;
+	/* MariaDB password itself (the secrets file's store_password),
+	   used only when no password file is given; the caller owns it */
+	const char *password;
 	/* apply missing migrations at open (else an old schema is refused) */
 	bool migrate;
 	/* skip the schema version check (inspection and repair only) */

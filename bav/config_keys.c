@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -58,13 +59,13 @@
 
 /* name, type, default, min, max, choices, programs, description */
 static const struct bav_config_key keys[] = {
-{ "address_table", P, "$data_directory/bav.conf", 0, 0, NULL, MIL,
-  "bav.conf address table (bav-milter -c)" },
+{ "address_table", P, "$data_directory/bav.conf", 0, 0, NULL, CMD | MIL,
+  "bav.conf address table (bav-milter -c, bav maps --bav-conf)" },
 { "config_directory", P, SYSCONFDIR "/bav", 0, 0, NULL, ALL,
   "directory of main.cf, the secrets file and local rule files" },
 { "data_directory", P, LOCALSTATEDIR "/lib/bav", 0, 0, NULL, ALL,
   "directory of generated data (bav.conf written by bav maps)" },
-{ "default_rules", B, "yes", 0, 1, NULL, DEL | LMT,
+{ "default_rules", B, "yes", 0, 1, NULL, CMD | DEL | LMT,
   "load the built-in default rules before rules_files (no: --no-default-rules)" },
 { "deliver_store", S, "", 0, 0, NULL, DEL,
   "store URI bav deliver records into at once (--store); empty: spool only" },
@@ -196,8 +197,8 @@ static const struct bav_config_key keys[] = {
   "spool poll interval (--interval)" },
 { "rid", S, "", 0, 0, NULL, DEL | LMT,
   "OpenEMM rid (company) of the mailloop (--rid)" },
-{ "rules_files", S, "", 0, 0, NULL, DEL | LMT,
-  "rule files, comma or space separated (--rules)" },
+{ "rules_files", S, "", 0, 0, NULL, CMD | DEL | LMT,
+  "rule files, comma or space separated (--rules; also bav classify)" },
 { "run_directory", P, "/run/bav", 0, 0, NULL, ALL,
   "directory of sockets and pid files" },
 { "secrets_file", P, "$config_directory/secrets", 0, 0, NULL, ALL,
@@ -219,6 +220,27 @@ static const struct bav_config_key keys[] = {
 { "verp_max_age", T, "30d", DAY, 3650 * DAY, NULL, DEL | LMT,
   "oldest signed VERP address accepted, whole days (--verp-max-age)" },
 };
+
+bool bav_config_policy_action_ok(const char *a)
+{
+	static const char *const words[] = {
+		"OK", "DUNNO", "REJECT", "DEFER", "DEFER_IF_PERMIT",
+		"DEFER_IF_REJECT", "PREPEND", "HOLD", "WARN", "DISCARD",
+		"FILTER", "REDIRECT", "INFO", "BCC"
+	};
+	size_t wlen = strcspn(a, " \t"), i;
+
+	if (*a == '\0' || strlen(a) > 512 || strpbrk(a, "\r\n"))
+		return false;
+	if (wlen == 3 && (a[0] == '4' || a[0] == '5') &&
+	    strspn(a, "0123456789") == 3)
+		return true;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i]) == wlen &&
+		    strncasecmp(a, words[i], wlen) == 0)
+			return true;
+	return false;
+}
 
 const struct bav_config_key *bav_config_keys(size_t *count_r)
 {

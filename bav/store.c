@@ -362,7 +362,8 @@ int bav_store_open(const char *uri, const struct bav_store_opts *opts,
 	store->v = v;
 	store->host = &host;
 	store->module = module;
-	ret = v->open(store, &u, opts, password);
+	ret = v->open(store, &u, opts, password != NULL ? password :
+		      opts->password);
 	if (password != NULL) {
 		memset(password, 0, strlen(password));
 		free(password);

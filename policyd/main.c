@@ -168,22 +168,8 @@ static const struct param {
    action word first. */
 static bool action_ok(const char *a)
 {
-	static const char *const words[] = {
-		"OK", "DUNNO", "REJECT", "DEFER", "DEFER_IF_PERMIT",
-		"DEFER_IF_REJECT", "PREPEND", "HOLD", "WARN", "DISCARD",
-		"FILTER", "REDIRECT", "INFO", "BCC"
-	};
-	size_t wlen = strcspn(a, " \t"), i;
-
-	if (*a == '\0' || strlen(a) > ACTION_MAX || strpbrk(a, "\r\n"))
-		return false;
-	if (wlen == 3 && (a[0] == '4' || a[0] == '5') &&
-	    strspn(a, "0123456789") == 3)
-		return true;
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strlen(words[i]) == wlen && strncasecmp(a, words[i], wlen) == 0)
-			return true;
-	return false;
+	/* shared with bav config check (libbav, config_keys.c) */
+	return strlen(a) <= ACTION_MAX && bav_config_policy_action_ok(a);
 }
 
 static void set_param(const char *arg)

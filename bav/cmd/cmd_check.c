@@ -260,6 +260,7 @@ static int open_store(struct check *c, struct bav_store **store_r,
 	}
 	opts.lock_timeout_ms = c->timeout * 1000;
 	opts.net_timeout_s = c->timeout;
+	(void)cmd_config_store_opts(c->store_uri, &opts, "check");
 	ret = bav_store_open(c->store_uri, &opts, store_r, &oerr);
 	if (ret != BAV_OK) {
 		*error_r = bav_pool_strdup(c->pool, oerr != NULL ? oerr :

@@ -16,6 +16,10 @@
  *	(--list, to test the input walker). Nothing is set up per message
  *	apart from the pool, so one run per message stays cheap.
  *
+ *	Without --rules the rule files are those of main.cf's rules_files
+ *	(comma or space separated), and default_rules = no there acts as
+ *	--no-default-rules; --rules replaces rules_files.
+ *
  *	When stderr is a terminal and more than 50 messages have been
  *	processed, a "\r" progress counter is shown, at most ten times a
  *	second.
@@ -63,6 +67,7 @@ struct classify_ctx {
 	struct bav_limits limits;
 	size_t max_size;
 	const char **rule_paths, **headers;
+	char *config_rules;	/* rules_files of main.cf, split in place */
 	size_t nrules, nheaders;
 	unsigned long limit_hits;	/* bav_rules_limit_hits() seen */
 	bool no_default;
@@ -259,6 +264,30 @@ static int load_rules(const char **paths, size_t n, bool no_default,
 	return 0;
 }
 
+/* Without --rules: rules_files (and default_rules) of main.cf. The
+   words go into rule_paths, which parse_args() made argc + 1 long, so
+   a second array sized for the words is used. */
+static void config_rules(struct classify_ctx *c)
+{
+	const char *v = cmd_config_str("rules_files");
+	char *save = NULL, *tok;
+
+	if (c->nrules > 0)
+		return;
+	if (bav_config_get_number(cmd_config(), "default_rules") == 0)
+		c->no_default = true;
+	if (v == NULL)
+		return;
+	free(c->rule_paths);
+	/* @UNSAFE: at most one word per two bytes of v */
+	c->rule_paths = calloc(strlen(v) / 2 + 2, sizeof(*c->rule_paths));
+	if (c->rule_paths == NULL || (c->config_rules = strdup(v)) == NULL)
+		abort();
+	for (tok = strtok_r(c->config_rules, ", \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t", &save))
+		c->rule_paths[c->nrules++] = tok;
+}
+
 /* Parse the options into c; returns 0, an exit status, or -1 for --help. */
 static int parse_args(struct classify_ctx *c, int argc, char **argv)
 {
@@ -317,6 +346,8 @@ int cmd_classify(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	bav_limits_default(&c.limits);
 	ret = parse_args(&c, argc, argv);
+	if (ret == 0 && c.format != FMT_LIST)
+		config_rules(&c);
 	if (ret == 0 && c.format != FMT_LIST &&
 	    load_rules(c.rule_paths, c.nrules, c.no_default, &rules) < 0)
 		ret = CMD_EX_CONFIG;
@@ -360,6 +391,7 @@ out:
 		bav_rules_free(&rules);
 	free(c.secret);
 	free(c.rule_paths);
+	free(c.config_rules);
 	free(c.headers);
 	return ret < 0 ? CMD_EX_OK : ret;
 }

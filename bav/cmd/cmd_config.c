@@ -16,11 +16,16 @@
  *	missing). Subcommands take their defaults from it, then their
  *	flags override them; $BAV_STORE and $BAV_SPOOL are set from store
  *	and spool_directory when the environment does not set them.
+ *	cmd_config_store_opts() gives every store a subcommand opens the
+ *	MariaDB password of store_password_file or, failing that, of the
+ *	secrets file's store_password.
  *
  *	"config check" prints every problem of the file ("file:line:
  *	warning: ..." for unknown keys, "error" for bad lines and values)
  *	checks the secrets file's owner and mode and that the rule files
- *	named by rules_files and milter_rules_file load; "config show" prints
+ *	named by rules_files and milter_rules_file load and that the
+ *	policyd_*_action replies are ones bav-policyd accepts (the same
+ *	check, bav_config_policy_action_ok()); "config show" prints
  *	"name = value" like postconf(1): every key, -n only those the file
  *	sets, -d the built-in defaults, -x with $name expanded. "config
  *	keys" prints the key table, one tab-separated line per key (name,
@@ -39,6 +44,7 @@
  */
 #include "cmd.h"
 #include "cmd_config.h"
+#include "bav_store.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -137,6 +143,21 @@ const char *cmd_config_secret(const char *name, const char *cmd, bool *bad)
 	return ret > 0 ? v : NULL;
 }
 
+int cmd_config_store_opts(const char *uri, struct bav_store_opts *opts,
+			  const char *cmd)
+{
+	bool bad = false;
+
+	if (uri == NULL || opts->password_file != NULL ||
+	    strstr(uri, "password_file=") != NULL)
+		return 0;
+	if ((opts->password_file = cmd_config_str("store_password_file")) !=
+	    NULL || strncmp(uri, "mariadb:", 8) != 0)
+		return 0;
+	opts->password = cmd_config_secret("store_password", cmd, &bad);
+	return bad ? CMD_EX_CONFIG : 0;
+}
+
 int cmd_config_facility(void)
 {
 	static const struct { const char *name; int facility; } f[] = {
@@ -193,6 +214,32 @@ static int check_rules(const struct bav_config *cf)
 	return bad;
 }
 
+/* The replies of bav-policyd (policyd_*_action), checked as bav-policyd
+   checks them at start: the number of bad ones. */
+static int check_actions(const struct bav_config *cf)
+{
+	size_t n, i;
+	const struct bav_config_key *k = bav_config_keys(&n);
+	int bad = 0;
+
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(k[i].name);
+		const char *v;
+
+		if (strncmp(k[i].name, "policyd_", 8) != 0 || len < 7 ||
+		    strcmp(k[i].name + len - 7, "_action") != 0)
+			continue;
+		v = bav_config_get(cf, k[i].name);
+		v += strspn(v, " \t");
+		if (!bav_config_policy_action_ok(v)) {
+			fprintf(stderr, "bav config: %s: not a Postfix "
+				"access(5) action: '%s'\n", k[i].name, v);
+			bad++;
+		}
+	}
+	return bad;
+}
+
 static int check(const struct bav_config *cf)
 {
 	const char *v = NULL, *error = NULL;
@@ -206,6 +253,7 @@ static int check(const struct bav_config *cf)
 		errors++;
 	}
 	errors += check_rules(cf);
+	errors += check_actions(cf);
 	if (errors > 0) {
 		fprintf(stderr, "bav config: %s: %d error%s, %zu warning%s\n",
 			bav_config_path(cf)[0] != '\0' ? bav_config_path(cf) :

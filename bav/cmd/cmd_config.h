@@ -26,6 +26,14 @@ const char *cmd_config_scan(int argc, char **argv);
    set). The value lives as long as the run's config. */
 const char *cmd_config_secret(const char *name, const char *cmd, bool *bad);
 
+/* Store defaults of main.cf for opening uri: password_file from
+   store_password_file unless the caller or the URI names one, else
+   password from the secrets file's store_password (mariadb: URIs
+   only). 0, or 78 after printing "bav CMD: why". */
+struct bav_store_opts;
+int cmd_config_store_opts(const char *uri, struct bav_store_opts *opts,
+			  const char *cmd);
+
 /* The syslog facility of syslog_facility (LOG_MAIL by default). */
 int cmd_config_facility(void);
 

@@ -218,6 +218,8 @@ static void record_now(const struct deliver_cfg *cfg,
 			       eo.mailing_id, eo.customer_id, eo.detail);
 		goto out;
 	}
+	/* a refused secrets file was printed; the open then fails */
+	(void)cmd_config_store_opts(cfg->store_uri, &so, "deliver");
 	if (bav_store_open(cfg->store_uri, &so, &store, &oerr) != BAV_OK) {
 		error = oerr;
 		goto out;

@@ -27,6 +27,8 @@
  *			skipped, an address used twice is refused);
  *	  relay_domains	"DOMAIN<TAB>dummy" per managed domain;
  *	  transport	"DOMAIN<TAB>NAME" (default "bav:").
+ *	Without --bav-conf, bav.conf is written to main.cf's address_table
+ *	when main.cf sets address_table or data_directory (else not at all).
  *	Managed domains: the filter domain, the domains of the filter
  *	addresses and every --domain. The autoresponder counts as active
  *	only with ar_enable, a mailing id and a security token.
@@ -48,6 +50,7 @@
 #include "deliver.h"
 #include "cmd_store.h"
 #include "cmd_emm.h"
+#include "cmd_config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -603,6 +606,12 @@ int cmd_maps(int argc, char **argv)
 		sl_free(&m.domains);
 		return maps_usage();
 	}
+	/* main.cf's address_table when main.cf sets it (or data_directory):
+	   the built-in default path is not written unasked */
+	if (m.bav_conf == NULL &&
+	    (bav_config_is_set(cmd_config(), "address_table") ||
+	     bav_config_is_set(cmd_config(), "data_directory")))
+		m.bav_conf = cmd_config_str("address_table");
 	snprintf(filter, sizeof(filter), "%s", m.filter);
 	if (!valid_domain(filter)) {
 		fprintf(stderr, "bav maps: bad filter domain: %s\n", m.filter);

@@ -147,6 +147,8 @@ static int store_connect(struct recorder *r)
 	if (r->store != NULL)
 		return BAV_OK;
 	so.password_file = r->password_file;
+	if (cmd_config_store_opts(r->store_uri, &so, "recorder") != 0)
+		return BAV_ECONFIG;	/* the secrets file, printed */
 	if (bav_emm_uri(r->store_uri)) {	/* OpenEMM tables, bav-emm(7) */
 		struct bav_emm_opts eo = { .password_file = r->password_file };
 

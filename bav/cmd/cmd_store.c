@@ -23,6 +23,7 @@
  *	bav(1), bav-store(7), bav_store.h
  */
 #include "cmd_store.h"
+#include "cmd_config.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -75,7 +76,13 @@ static int open_opts(const char *uri, const struct bav_store_opts *opts,
 			"BAV_STORE\n");
 		return CMD_EX_USAGE;
 	}
-	ret = bav_store_open(uri, opts, store_r, &error);
+	{
+		struct bav_store_opts o = *opts;	/* main.cf's password */
+
+		if ((ret = cmd_config_store_opts(uri, &o, "store")) != 0)
+			return ret;
+		ret = bav_store_open(uri, &o, store_r, &error);
+	}
 	if (ret < 0) {
 		fprintf(stderr, "bav: %s\n", error != NULL ? error :
 			"cannot open the store");

@@ -26,6 +26,7 @@
  */
 #include "cmd.h"
 #include "storeargs.h"
+#include "cmd_config.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -56,6 +57,8 @@ int cmd_store_open(const char *uri, const char *cmd, bool migrate,
 			"BAV_STORE\n", cmd);
 		return CMD_EX_USAGE;
 	}
+	if ((ret = cmd_config_store_opts(uri, &opts, cmd)) != 0)
+		return ret;
 	ret = bav_store_open(uri, &opts, store_r, &error);
 	if (ret < 0) {
 		fprintf(stderr, "bav %s: %s\n", cmd,
