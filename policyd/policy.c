@@ -72,7 +72,7 @@ static size_t format_reply(char *out, size_t len, const char *action,
 			   const char *subst)
 {
 	const char *pct = subst != NULL ? strstr(action, "%s") : NULL;
-	size_t alen;
+	size_t alen, head, slen, tail;
 	int n;
 
 	if (pct == NULL && (alen = strlen(action)) + 10 <= len) {
@@ -81,6 +81,20 @@ static size_t format_reply(char *out, size_t len, const char *action,
 		memcpy(out + 7, action, alen);
 		memcpy(out + 7 + alen, "\n\n", 3);
 		return alen + 9;
+	}
+	if (pct != NULL) {
+		head = (size_t)(pct - action);
+		slen = strlen(subst);
+		tail = strlen(pct + 2);
+		if (7 + head + slen + tail + 3 <= len) {
+			/* the same, with the substitution */
+			memcpy(out, "action=", 7);
+			memcpy(out + 7, action, head);
+			memcpy(out + 7 + head, subst, slen);
+			memcpy(out + 7 + head + slen, pct + 2, tail);
+			memcpy(out + 7 + head + slen + tail, "\n\n", 3);
+			return 7 + head + slen + tail + 2;
+		}
 	}
 	if (pct != NULL)
 		n = snprintf(out, len, "action=%.*s%s%s\n\n",
