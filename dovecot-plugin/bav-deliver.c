@@ -13,7 +13,9 @@
  * DESCRIPTION
  *	Reads the message being delivered (ctx->src_mail) through its
  *	Dovecot istream into one buffer, classifies it with bav_classify()
- *	(the rules of bav_rules, else the built-in defaults) and writes a
+ *	(the rules of bav_rules, else the built-in defaults; bav_rules,
+ *	bav_spool and bav_max_size default to main.cf, bav-settings.c) and
+ *	writes a
  *	spool entry (bav_spool.h: envelope, verdict, raw message) into the
  *	directory of the bav_spool setting, where `bav recorder` picks it
  *	up and records it into the store. The plugin itself never opens
@@ -68,7 +70,7 @@ static char *cached_spool_dir;
 
 static const struct bav_rules *get_rules(struct mail_user *user)
 {
-	const char *setting = BAV_SETTING(user, "bav_rules");
+	const char *setting = bav_setting(user, "bav_rules");
 	const char *const *paths;
 	char *error = NULL;
 
@@ -81,7 +83,7 @@ static const struct bav_rules *get_rules(struct mail_user *user)
 		bav_rules_free(&cached_rules);
 	i_free(cached_rules_setting);
 	cached_rules_setting = i_strdup(setting);
-	paths = t_strsplit_spaces(setting, " ");
+	paths = t_strsplit_spaces(setting, " ,\t");
 	if (bav_rules_load(paths, str_array_length(paths), TRUE,
 			   &cached_rules, &error) != BAV_OK) {
 		i_error("bav: bav_rules: %s (using the built-in rules)",
@@ -224,7 +226,7 @@ int bav_deliver_classify(struct mail_deliver_context *ctx, pool_t pool,
 	d_r->kind = "";
 	d_r->reason = "";
 	d_r->keywords = p_new(pool, const char *, 1);
-	maxs = BAV_SETTING(user, "bav_max_size");
+	maxs = bav_setting(user, "bav_max_size");
 	if (maxs != NULL && *maxs != '\0' &&
 	    str_to_uoff(maxs, &max_size) < 0)
 		i_error("bav: bav_max_size: not a number: %s", maxs);
@@ -253,7 +255,7 @@ int bav_deliver_classify(struct mail_deliver_context *ctx, pool_t pool,
 			  limit_rule != NULL ? limit_rule : "?");
 
 	ret = 0;
-	dir = BAV_SETTING(user, "bav_spool");
+	dir = bav_setting(user, "bav_spool");
 	if (dir != NULL && *dir != '\0' &&
 	    spool_verdict(ctx, dir, v, cerr, msg, d_r, &error) < 0) {
 		tf = BAV_SETTING(user, "bav_tempfail");
@@ -278,4 +280,5 @@ void bav_deliver_deinit(void)
 	if (cached_spool != NULL)
 		bav_spool_close(&cached_spool);
 	i_free(cached_spool_dir);
+	bav_settings_deinit();
 }

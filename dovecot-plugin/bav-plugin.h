@@ -34,4 +34,10 @@ int bav_deliver_classify(struct mail_deliver_context *ctx, pool_t pool,
 			 struct bav_delivery *d_r, const char **error_r);
 void bav_deliver_deinit(void);
 
+struct mail_user;
+/* The plugin setting name, else (bav_rules, bav_spool, bav_max_size) the
+   value main.cf sets (bav-settings.c); NULL when neither. */
+const char *bav_setting(struct mail_user *user, const char *name);
+void bav_settings_deinit(void);
+
 #endif
