@@ -4,7 +4,8 @@
  *	cmd_lmtpd - "bav lmtpd": LMTP server writing the delivery spool
  * SYNOPSIS
  *	bav lmtpd [-C FILE] [-s unix:/path|inet:PORT[@HOST]] [-t THREADS]
- *		[-T SECONDS] [-f] [--pid-file FILE] [--spool DIR] [--rules FILE]...
+ *		[-T SECONDS] [-f] [-u USER[:GROUP]] [-M MODE] [-G GROUP]
+ *		[--pid-file FILE] [--spool DIR] [--rules FILE]...
  *		[--no-default-rules] [--rid RID] [--max-size BYTES]
  *		[--host NAME] [--sendmail PATH] [--forward ADDRESS]
  *		[--no-forward] [--max-depth N] [--verp-secret-file FILE]
@@ -12,9 +13,11 @@
  *
  *	int cmd_lmtpd(int argc, char **argv)
  * DESCRIPTION
- *	Listens on the socket (milter conventions: unix:/path, mode 0666,
- *	a stale socket is replaced; inet:PORT@HOST, HOST defaults to
- *	127.0.0.1) and serves LMTP (RFC 2033, see lmtp_session.c) with a
+ *	Listens on the socket (milter conventions: unix:/path, created
+ *	under umask 0177, then owner the -u user, group -G (else the -u
+ *	group) and mode -M (default 0660; Postfix's lmtp client must be
+ *	able to connect: group postfix, or -M 0666), a stale socket is
+ *	replaced; inet:PORT@HOST, HOST defaults to 127.0.0.1) and serves LMTP (RFC 2033, see lmtp_session.c) with a
  *	fixed set of THREADS worker threads (default 20, Postfix's default
  *	destination concurrency), each accepting one
  *	connection at a time: no process per message. Every accepted message
@@ -33,20 +36,31 @@
  *	SIGHUP loads the --rules files again (a read-write lock keeps
  *	classifications running meanwhile on the old set); a broken file
  *	is logged and the old rules stay.
+ * SECURITY
+ *	Started as root with -u USER[:GROUP] (as bav-milter and
+ *	bav-policyd: daemon_user_switch() of daemon/daemon.c), it opens
+ *	the socket, sets its owner and mode, writes the pid file and then
+ *	drops to that user and group (supplementary groups too) before it
+ *	opens the spool or accepts a connection; without -u it runs as
+ *	whoever started it (as the milter and policyd do). The spool must
+ *	be writable by that user.
  * DIAGNOSTICS
  *	syslog (facility mail) one line per message and per failure; start-up
  *	errors on stderr. Exit 0 after a clean stop; 64 usage; 71 (EX_OSERR)
  *	the socket can't be set up; 75 the spool can't be opened; 78 broken
- *	rule file.
+ *	rule file or unknown -G group; 1 an unknown -u user or a failed
+ *	switch (daemon_die()).
  * SEE ALSO
  *	bav-deliver(8), lmtp_session.c, RFC 2033
  */
 #include "lmtp.h"
 #include "cmd_config.h"
+#include "bav_daemon.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -68,6 +82,9 @@ static const struct option long_opts[] = {
 	{ "threads", required_argument, NULL, 't' },
 	{ "timeout", required_argument, NULL, 'T' },
 	{ "pid-file", required_argument, NULL, OPT_PIDFILE },
+	{ "user", required_argument, NULL, 'u' },
+	{ "socket-mode", required_argument, NULL, 'M' },
+	{ "socket-group", required_argument, NULL, 'G' },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -85,6 +102,7 @@ static int lmtpd_usage(void)
 {
 	fputs("usage: bav lmtpd [-C FILE] [-s unix:/path|inet:PORT[@HOST]]"
 	      " [-t THREADS] [-T SECONDS] [--pid-file FILE]\n"
+	      "                 [-u USER[:GROUP]] [-M MODE] [-G GROUP]\n"
 	      "                 [--spool DIR] [--rules FILE]..."
 	      " [--no-default-rules] [--rid RID]\n"
 	      "                 [--max-size BYTES] [--host NAME]"
@@ -95,10 +113,29 @@ static int lmtpd_usage(void)
 	return CMD_EX_USAGE;
 }
 
-static int listen_unix(const char *path)
+struct lmtpd_args {
+	const char *socket, *pid_file, *user, *sock_group;
+	unsigned int threads;
+	mode_t sock_mode;
+	struct daemon_user du;
+};
+
+/* -G, else the -u group; -1: leave it */
+static gid_t socket_gid(const struct lmtpd_args *a)
+{
+	const struct group *gr;
+
+	if (a->sock_group == NULL || *a->sock_group == '\0')
+		return a->du.set ? a->du.gid : (gid_t)-1;
+	gr = getgrnam(a->sock_group);	/* checked in cmd_lmtpd() */
+	return gr != NULL ? gr->gr_gid : (gid_t)-1;
+}
+
+static int listen_unix(const char *path, const struct lmtpd_args *a)
 {
 	struct sockaddr_un sun;
-	int fd;
+	mode_t old;
+	int fd, ret;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "bav lmtpd: socket path too long: %s\n", path);
@@ -110,10 +147,24 @@ static int listen_unix(const char *path)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return -1;
 	(void)unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(path, 0666) < 0) {
+	/* no window in which others may connect: bound under umask 0177,
+	   then given its owner, group and mode */
+	old = umask(0177);
+	ret = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (ret < 0) {
 		fprintf(stderr, "bav lmtpd: bind %s: %s\n", path,
 			strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (((a->du.set || (a->sock_group != NULL &&
+			    *a->sock_group != '\0')) &&
+	     chown(path, a->du.set ? a->du.uid : (uid_t)-1,
+		   socket_gid(a)) < 0) || chmod(path, a->sock_mode) < 0) {
+		fprintf(stderr, "bav lmtpd: socket %s: %s\n", path,
+			strerror(errno));
+		(void)unlink(path);
 		close(fd);
 		return -1;
 	}
@@ -151,18 +202,18 @@ static int listen_inet(const char *spec)
 	return fd;
 }
 
-static int open_listener(const char *spec)
+static int open_listener(const char *spec, const struct lmtpd_args *a)
 {
 	int fd = -1;
 
 	if (strncmp(spec, "unix:", 5) == 0)
-		fd = listen_unix(spec + 5);
+		fd = listen_unix(spec + 5, a);
 	else if (strncmp(spec, "local:", 6) == 0)
-		fd = listen_unix(spec + 6);
+		fd = listen_unix(spec + 6, a);
 	else if (strncmp(spec, "inet:", 5) == 0)
 		fd = listen_inet(spec + 5);
 	else if (spec[0] == '/')
-		fd = listen_unix(spec);
+		fd = listen_unix(spec, a);
 	else
 		fprintf(stderr, "bav lmtpd: bad socket %s (want unix:/path "
 			"or inet:PORT@HOST)\n", spec);
@@ -242,18 +293,13 @@ static void reload_rules(struct deliver_cfg *cfg)
 	syslog(LOG_INFO, "SIGHUP: rules reloaded");
 }
 
-struct lmtpd_args {
-	const char *socket, *pid_file;
-	unsigned int threads;
-};
-
 static int parse_args(struct deliver_cfg *cfg, struct lmtp_server *srv,
 		      struct lmtpd_args *a, int argc, char **argv)
 {
 	int opt, r;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:t:T:fhC:", long_opts,
+	while ((opt = getopt_long(argc, argv, "s:t:T:fhC:u:M:G:", long_opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'C': break;	/* main.cf, read by main() */
@@ -270,6 +316,17 @@ static int parse_args(struct deliver_cfg *cfg, struct lmtp_server *srv,
 			break;
 		case 'f': break;	/* foreground: always */
 		case OPT_PIDFILE: a->pid_file = optarg; break;
+		case 'u': a->user = optarg; break;
+		case 'G': a->sock_group = optarg; break;
+		case 'M': {
+			char *end;
+			unsigned long m = strtoul(optarg, &end, 8);
+
+			if (*optarg == '\0' || *end != '\0' || m > 0777)
+				return lmtpd_usage();
+			a->sock_mode = (mode_t)m;
+			break;
+		}
 		case OPT_QUIET: cfg->quiet = true; break;
 		default:
 			r = deliver_cfg_option(cfg, opt, optarg, "lmtpd");
@@ -336,7 +393,7 @@ int cmd_lmtpd(int argc, char **argv)
 {
 	struct deliver_cfg cfg;
 	struct lmtp_server srv;
-	struct lmtpd_args a = { NULL, NULL, 20 };
+	struct lmtpd_args a = { .threads = 20, .sock_mode = 0660 };
 	struct bav_spool *spool = NULL;
 	pthread_rwlock_t rules_lock = PTHREAD_RWLOCK_INITIALIZER;
 	char *oerr = NULL;
@@ -356,22 +413,27 @@ int cmd_lmtpd(int argc, char **argv)
 	srv.max_rcpts = 1000;
 	srv.max_errors = 10;
 	srv.stop = &stop_flag;
+	a.user = cmd_config_str("lmtpd_user");
+	a.sock_group = cmd_config_str("lmtpd_socket_group");
+	a.sock_mode = (mode_t)bav_config_get_number(cmd_config(),
+						    "lmtpd_socket_mode");
 	if ((ret = parse_args(&cfg, &srv, &a, argc, argv)) != 0)
 		goto out;
+	if (a.user != NULL && *a.user != '\0')
+		daemon_user_parse(&a.du, a.user);	/* dies: unknown */
+	if (a.sock_group != NULL && *a.sock_group != '\0' &&
+	    getgrnam(a.sock_group) == NULL) {
+		fprintf(stderr, "bav lmtpd: unknown group '%s'\n",
+			a.sock_group);
+		ret = CMD_EX_CONFIG;
+		goto out;
+	}
 	if (deliver_cfg_load(&cfg, "lmtpd") < 0) {
 		ret = CMD_EX_CONFIG;
 		goto out;
 	}
 	openlog("bav/lmtpd", LOG_PID, cmd_config_facility());
-	/* the spool must be usable before we accept anything */
-	if (bav_spool_open(cfg.spool_dir, true, &spool, &oerr) != BAV_OK) {
-		fprintf(stderr, "bav lmtpd: %s\n", oerr);
-		free(oerr);
-		ret = CMD_EX_TEMPFAIL;
-		goto out;
-	}
-	bav_spool_close(&spool);
-	if ((lfd = open_listener(a.socket)) < 0) {
+	if ((lfd = open_listener(a.socket, &a)) < 0) {
 		ret = CMD_EX_OSERR;
 		goto out;
 	}
@@ -388,6 +450,19 @@ int cmd_lmtpd(int argc, char **argv)
 			goto out;
 		}
 	}
+	daemon_user_switch(&a.du);	/* -u: dies when it cannot */
+	/* the spool must be usable (by that user) before we accept anything */
+	if (bav_spool_open(cfg.spool_dir, true, &spool, &oerr) != BAV_OK) {
+		fprintf(stderr, "bav lmtpd: %s\n", oerr);
+		free(oerr);
+		if (strncmp(a.socket, "unix:", 5) == 0)
+			(void)unlink(a.socket + 5);
+		if (a.pid_file != NULL)
+			(void)unlink(a.pid_file);
+		ret = CMD_EX_TEMPFAIL;
+		goto out;
+	}
+	bav_spool_close(&spool);
 	syslog(LOG_INFO, "listening on %s, %u threads, spool %s", a.socket,
 	       a.threads, cfg.spool_dir);
 	cfg.rules_lock = &rules_lock;

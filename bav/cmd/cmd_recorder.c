@@ -7,7 +7,7 @@
  *		[--password-file FILE] [--batch N] [--interval SECONDS]
  *		[--keep-days N] [--autoreply-dir DIR]
  *		[--autoreply-allow FILE] [--autoreply-period SECONDS]
- *		[--sendmail PATH] [--quiet]
+ *		[--sendmail PATH] [-u USER[:GROUP]] [--quiet]
  *
  *	int cmd_recorder(int argc, char **argv)
  * DESCRIPTION
@@ -38,6 +38,13 @@
  *	per sender and filter per --autoreply-period (default 86400 s),
  *	only to senders in --autoreply-allow when given; sent through
  *	--sendmail after the commit.
+ * SECURITY
+ *	-u USER[:GROUP] (main.cf recorder_user), as bav-milter and
+ *	bav-policyd: started as root, it sets the groups, gid and uid
+ *	(daemon_user_switch(), daemon/daemon.c) right after the options,
+ *	before it reads the autoresponder texts, opens the spool or the
+ *	store or reads a password file: these must be usable by that
+ *	user. Without -u it runs as whoever started it.
  * DIAGNOSTICS
  *	syslog (facility mail) and stderr: one line per rejected entry and
  *	per store failure, a summary per pass with entries unless --quiet.
@@ -52,6 +59,7 @@
 #include "cmd_store.h"
 #include "bav_emm.h"
 #include "autoresponder.h"
+#include "bav_daemon.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -81,6 +89,7 @@ static const struct option long_opts[] = {
 	{ "autoreply-allow", required_argument, NULL, OPT_AR_ALLOW },
 	{ "autoreply-period", required_argument, NULL, OPT_AR_PERIOD },
 	{ "sendmail", required_argument, NULL, OPT_SENDMAIL },
+	{ "user", required_argument, NULL, 'u' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -90,7 +99,7 @@ struct recorder {
 	const char *spool_dir, *store_uri, *password_file;
 	unsigned int batch, interval, keep_days;
 	bool once, quiet;
-	const char *ar_dir, *ar_allow, *sendmail;
+	const char *ar_dir, *ar_allow, *sendmail, *user;
 	unsigned int ar_period;
 	struct autoresponder *ar;
 	struct bav_spool *spool;
@@ -133,7 +142,7 @@ static int recorder_usage(void)
 	      "                    [--autoreply-dir DIR]"
 	      " [--autoreply-allow FILE]\n"
 	      "                    [--autoreply-period SECONDS]"
-	      " [--sendmail PATH]\n", stderr);
+	      " [--sendmail PATH] [-u USER[:GROUP]]\n", stderr);
 	return CMD_EX_USAGE;
 }
 
@@ -425,7 +434,8 @@ static int parse_args(struct recorder *r, int argc, char **argv)
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "qhC:", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "qhC:u:", long_opts,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 'C': break;	/* main.cf, read by main() */
 		case OPT_ONCE: r->once = true; break;
@@ -449,6 +459,7 @@ static int parse_args(struct recorder *r, int argc, char **argv)
 			r->ar_period = (unsigned int)atoi(optarg);
 			break;
 		case OPT_SENDMAIL: r->sendmail = optarg; break;
+		case 'u': r->user = optarg; break;
 		case 'q': r->quiet = true; break;
 		default:
 			return recorder_usage();
@@ -492,8 +503,15 @@ int cmd_recorder(int argc, char **argv)
 	r.ar_dir = cmd_config_str("recorder_autoreply_directory");
 	r.ar_allow = cmd_config_str("recorder_autoreply_allow_file");
 	r.password_file = cmd_config_str("store_password_file");
+	r.user = cmd_config_str("recorder_user");
 	if ((ret = parse_args(&r, argc, argv)) != 0)
 		return ret;
+	if (r.user != NULL) {	/* -u: dies on an unknown user or failure */
+		struct daemon_user du = { 0 };
+
+		daemon_user_parse(&du, r.user);
+		daemon_user_switch(&du);
+	}
 	if (r.ar_dir != NULL &&
 	    (r.ar = autoresponder_new(r.ar_dir, r.ar_allow, r.sendmail,
 				      r.ar_period)) == NULL)

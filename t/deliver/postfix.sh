@@ -83,7 +83,7 @@ mkdir -p "$SP/tmp" "$SP/new" "$SP/cur" "$SP/bad"
 chown -R nobody "$SP"
 
 # ---- bav lmtpd -----------------------------------------------------------
-"$BAV" lmtpd -s "unix:$T/lmtp.sock" -t 4 --spool "$SP" --host mx.example.test \
+"$BAV" lmtpd -s "unix:$T/lmtp.sock" -M 0666 -t 4 --spool "$SP" --host mx.example.test \
 	--sendmail "$T/sendmail" \
 	2> "$T/lmtpd.err" &
 lmtpd_pid=$!

@@ -107,7 +107,7 @@ grep -q '^aml_1@mailloop.shop.example	accept:rid=1,cid=1$' "$T/bav.conf" &&
 # recorder below)
 sed -i "s|^ml.club.example	.*|ml.club.example	lmtp:unix:$T/lmtp.sock|" "$T/transport"
 LSP=$T/lmtpspool
-"$BAV" lmtpd -s "unix:$T/lmtp.sock" -t 2 --spool "$LSP" --no-forward \
+"$BAV" lmtpd -s "unix:$T/lmtp.sock" -M 0666 -t 2 --spool "$LSP" --no-forward \
 	--host mx.example.test 2> "$T/lmtpd.err" &
 lmtpd_pid=$!
 

@@ -86,7 +86,7 @@ q() {
 	mariadb --no-defaults --socket="$MARIADB_SOCK" -uroot -N -B bav -e "$1"
 }
 SP=$T/bavspool
-"$BAV" lmtpd -s "unix:$T/lmtp.sock" -t 8 --spool "$SP" --host mx.example.test \
+"$BAV" lmtpd -s "unix:$T/lmtp.sock" -M 0666 -t 8 --spool "$SP" --host mx.example.test \
 	--no-forward --quiet 2> "$T/lmtpd.err" &
 lmtpd_pid=$!
 pf_wait_socket "$T/lmtp.sock" "bav lmtpd"
