@@ -28,7 +28,7 @@ if [ "$1" = cf ]; then
 # shown commented out below. Check it with "bav config check"; show
 # what you changed with "bav config show -n".
 #
-# Secrets (verp_secret, agnuid_secret) belong in secrets_file
+# Secrets (verp_secret, agnuid_secret, store_password) belong in secrets_file
 # (mode 0600, owned by root or the service user), not here.
 # Directories are shown as the Debian package has them (/etc, /var).
 HEAD
@@ -124,8 +124,11 @@ an octal file mode, at most 0777.
 Secrets never go into main.cf. \fBsecrets_file\fR (default
 \fB$config_directory/secrets\fR) holds \fIname\fR \fB=\fR \fIvalue\fR
 lines ("#" comments): \fBverp_secret\fR (the key of signed VERP
-addresses, bav deliver and lmtpd) and \fBagnuid_secret\fR (the OpenEMM
-agnUID key, bav classify). The file must be a regular file owned by root
+addresses, bav deliver and lmtpd, bav verp), \fBagnuid_secret\fR (the
+OpenEMM agnUID key, bav classify) and \fBstore_password\fR (the MariaDB
+password of \fBstore\fR and \fBdeliver_store\fR for every bav
+subcommand and bav recorder, used when neither \fB\-\-password\-file\fR,
+the URI's password_file nor \fBstore_password_file\fR names a file). The file must be a regular file owned by root
 or by the user the program runs as, without any group or other
 permission (mode 0600 or 0400); otherwise it is refused with an error.
 A missing secrets file means no secrets.

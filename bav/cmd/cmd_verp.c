@@ -15,7 +15,9 @@
  *	  bounces+jane.doe=example.org.20412.k3x7q2m4ab@mailloop.example.com
  *	check prints "ADDRESS<TAB>RECIPIENT" for a valid one, else
  *	"ADDRESS<TAB>-<TAB>why". The key file's first line is the secret,
- *	the same one bav deliver and bav lmtpd get with --verp-secret-file.
+ *	the same one bav deliver and bav lmtpd get with --verp-secret-file;
+ *	without --secret-file, verp_secret of main.cf's secrets file;
+ *	--max-age defaults to main.cf's verp_max_age.
  * DIAGNOSTICS
  *	Exit 0 all made / all valid; 1 some recipient is not an address or
  *	some address is not a valid VERP; 64 usage; 78 unreadable key file.
@@ -24,6 +26,7 @@
  */
 #include "deliver.h"
 #include "storeargs.h"
+#include "cmd_config.h"
 #include "bav_verp.h"
 
 #include <getopt.h>
@@ -55,7 +58,8 @@ int cmd_verp(int argc, char **argv)
 {
 	const char *domain = NULL, *prefix = "bounces", *error = NULL;
 	char *secret = NULL, buf[1024];
-	unsigned int max_age = 30;
+	unsigned int max_age = (unsigned int)	/* main.cf: verp_max_age */
+		(bav_config_get_number(cmd_config(), "verp_max_age") / 86400);
 	long long t = (long long)time(NULL);
 	bool make;
 	int opt, i, ret = CMD_EX_OK;
@@ -93,6 +97,15 @@ int cmd_verp(int argc, char **argv)
 			free(secret);
 			return verp_usage();
 		}
+	}
+	if (secret == NULL) {	/* verp_secret of main.cf's secrets file */
+		bool bad = false;
+		const char *v = cmd_config_secret("verp_secret", "verp", &bad);
+
+		if (bad)
+			return CMD_EX_CONFIG;
+		if (v != NULL && (secret = strdup(v)) == NULL)
+			abort();
 	}
 	if (secret == NULL || optind >= argc || (make && domain == NULL)) {
 		free(secret);

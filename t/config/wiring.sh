@@ -9,6 +9,7 @@
 #	taking rules_files and default_rules when no --rules is given
 #	(--rules replacing them, a broken rule file named there exit 78);
 #	bav maps writing bav.conf to address_table without --bav-conf;
+#	bav verp taking verp_secret (secrets file) and verp_max_age;
 #	bav config check refusing the policyd_*_action replies bav-policyd
 #	refuses;
 #	bav-milter and bav-policyd opening syslog with syslog_facility
@@ -96,6 +97,19 @@ if "$BAV" store init --store "sqlite:$DB" > /dev/null 2>&1 &&
 else
 	echo "SKIP: bav maps (no sqlite store)"
 fi
+
+# ---- bav verp: verp_secret of the secrets file, verp_max_age --------------
+printf 'verp_secret = s3cret\n' > "$T/vsec"; chmod 600 "$T/vsec"
+printf 'secrets_file = %s/vsec\nverp_max_age = 2d\n' "$T" > "$T/verp.cf"
+expect 0 "$BAV" -C "$T/verp.cf" verp make --domain loop.example \
+	--time 1700000000 a@b.example
+A=$(cat "$T/out")
+expect 0 "$BAV" -C "$T/verp.cf" verp check --time 1700086400 "$A"
+has "$T/out" "a@b.example"
+# three days later: older than verp_max_age (2d), --max-age overrides
+expect 1 "$BAV" -C "$T/verp.cf" verp check --time 1700259200 "$A"
+expect 0 "$BAV" -C "$T/verp.cf" verp check --max-age 5 --time 1700259200 "$A"
+expect 64 "$BAV" verp check "$A"
 
 # ---- bav config check: the replies of bav-policyd -------------------------
 printf 'policyd_reject_action = 550 5.1.1 gone\npolicyd_accept_action = dunno\n' \
