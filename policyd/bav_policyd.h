@@ -28,6 +28,8 @@ struct policy_settings {
 	enum policy_mode mode;
 	const char *table_path;		/* -c; NULL: no address table */
 	const char *store_uri;		/* -S; NULL: no store */
+	const char *store_password;	/* store_password of the secrets
+					   file (main.cf), or NULL */
 	const char *snapshot_path;	/* -f; NULL: no snapshot file */
 	unsigned int refresh_interval;	/* seconds between snapshot loads */
 	unsigned int reload_interval;	/* seconds between table mtime checks */

@@ -416,6 +416,16 @@ int main(int argc, char **argv)
 	daemon_init("bav-policyd", false);
 	config_apply(argc, argv, &o, &cf);
 	parse_args(argc, argv, &o);
+	/* a MariaDB password may live in the secrets file (read now, before
+	   -u drops root); a password_file of the URI wins */
+	if (settings.store_uri != NULL &&
+	    strncmp(settings.store_uri, "mariadb:", 8) == 0) {
+		const char *serr = NULL;
+
+		if (bav_config_secret(cf, "store_password",
+				      &settings.store_password, &serr) < 0)
+			daemon_die("%s", serr);
+	}
 	/* the event loop reads these from a signalfd; block them before a
 	   socket exists, so nobody can signal a half-started daemon */
 	if (!o.stdio)

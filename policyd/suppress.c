@@ -225,7 +225,8 @@ static int store_row(void *ctx, const struct bav_store_value *v,
 struct suppress *suppress_load_store(const char *uri, char **error_r)
 {
 	struct bav_store_opts opts = { .migrate = false, .net_timeout_s = 5,
-				       .lock_timeout_ms = 2000 };
+				       .lock_timeout_ms = 2000,
+				       .password = settings.store_password };
 	struct bav_store *store;
 	struct suppress *s;
 	const char *err;

@@ -15,7 +15,8 @@
 #	bav-milter and bav-policyd opening syslog with syslog_facility
 #	(a private /dev/log in a mount namespace: root, unshare and socat,
 #	else skipped); the MariaDB password taken from the secrets file's
-#	store_password (a private mariadbd, t/store/mariadb-lib.sh; skipped
+#	store_password, for the bav command and bav-policyd's policyd_store
+#	(a private mariadbd, t/store/mariadb-lib.sh; skipped
 #	without mariadb-server).
 # DIAGNOSTICS
 #	Exit 0 pass, 1 fail (each failure printed).
@@ -137,6 +138,23 @@ if [ $r = 0 ]; then
 	expect 0 "$BAV" -C "$T/db.cf" store init
 	expect 0 "$BAV" -C "$T/db.cf" store version
 	expect 0 "$BAV" -C "$T/db.cf" score --dry-run --quiet
+	# bav-policyd: policyd_store's password from the secrets file too
+	expect 0 "$BAV" -C "$T/db.cf" store query "INSERT INTO bav_recipients
+		(address, domain, state, state_since) VALUES
+		('gone@example.org', 'example.org', 'bounced', 1700000000)"
+	printf 'policyd_store = %s\nsecrets_file = %s/secrets\n' "$U" "$T" \
+		> "$T/pol.cf"
+	printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nsender=\nrecipient=gone@example.org\nclient_address=192.0.2.1\n\n' \
+		> "$T/pol.in"
+	"$POLICYD" -C "$T/pol.cf" -s stdio -e -L info < "$T/pol.in" \
+		> "$T/pol.out" 2> "$T/pol.err"
+	has "$T/pol.out" "^action=REJECT"
+	printf 'policyd_store = %s\nsecrets_file = %s/none\n' "$U" "$T" \
+		> "$T/pol2.cf"
+	"$POLICYD" -C "$T/pol2.cf" -s stdio -e -L info < "$T/pol.in" \
+		> "$T/pol.out" 2> "$T/pol.err"
+	has "$T/pol.out" "^action=DUNNO"
+	has "$T/pol.err" "using password: NO"
 	# a password file (flag or store_password_file) wins over the secret
 	printf 'wrong\n' > "$T/wrong.pw"; chmod 600 "$T/wrong.pw"
 	expect 78 "$BAV" -C "$T/db.cf" store version --password-file "$T/wrong.pw"
