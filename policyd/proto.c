@@ -80,32 +80,85 @@ static void keep_attr(struct policy_request *req, const char *name,
 #undef IS
 }
 
+#define LINES_MAX 64	/* lines find_end() remembers for the parser */
+#define NO_EQ ((size_t)-1)
+
+struct line {
+	size_t start, len;	/* without the newline */
+	size_t eq;		/* offset of the first "=", or NO_EQ */
+};
+
 /* Where the request starting at buf ends: the offset of the newline of
-   its empty line ("\n" or "\r\n"), or -1 when not there yet. */
-static long find_end(const char *buf, size_t len)
+   its empty line ("\n" or "\r\n"), or -1 when not there yet. One pass
+   finds the "=" and the end of each line; the first LINES_MAX lines
+   are kept in lines, their count (all of them) is in *nlines_r. */
+static long find_end(const char *buf, size_t len, struct line *lines,
+		     size_t *nlines_r)
 {
-	size_t pos = 0;
+	const char *stop = buf + len;
+	size_t pos = 0, n = 0;
 
 	while (pos < len) {
-		const char *nl = memchr(buf + pos, '\n', len - pos);
+		const char *line = buf + pos, *p = line, *nl;
 		size_t llen;
 
+		/* the name is short: a byte loop up to "=" or the newline */
+		while (p < stop && *p != '=' && *p != '\n')
+			p++;
+		if (p == stop)
+			return -1;
+		nl = *p == '\n' ? p :
+			memchr(p + 1, '\n', (size_t)(stop - p - 1));
 		if (nl == NULL)
 			return -1;
-		llen = (size_t)(nl - (buf + pos));
-		if (llen == 0 || (llen == 1 && buf[pos] == '\r'))
+		llen = (size_t)(nl - line);
+		if (llen == 0 || (llen == 1 && *line == '\r')) {
+			*nlines_r = n;
 			return (long)(nl - buf);
+		}
+		if (n < LINES_MAX) {
+			lines[n].start = pos;
+			lines[n].len = llen;
+			lines[n].eq = *p == '=' ? (size_t)(p - line) : NO_EQ;
+		}
+		n++;
 		pos += llen + 1;
 	}
 	return -1;
+}
+
+/* One attribute line of llen bytes (without the newline); false with
+   *why_r when broken. */
+static bool parse_line(char *line, size_t llen, size_t eq,
+		       struct policy_request *req, const char **why_r)
+{
+	if (llen > 0 && line[llen - 1] == '\r')
+		llen--;
+	line[llen] = '\0';
+	if (eq == NO_EQ) {
+		*why_r = "line without '='";
+		return false;
+	}
+	if (eq == 0) {
+		*why_r = "empty attribute name";
+		return false;
+	}
+	if (++req->nattrs > settings.max_attributes) {
+		*why_r = "too many attributes";
+		return false;
+	}
+	line[eq] = '\0';
+	keep_attr(req, line, eq, line + eq + 1);
+	return true;
 }
 
 enum proto_result proto_parse(char *buf, size_t len,
 			      struct policy_request *req, size_t *used_r,
 			      const char **why_r)
 {
-	long end = find_end(buf, len);
-	size_t pos = 0;
+	struct line lines[LINES_MAX];
+	size_t nlines = 0, i, pos = 0;
+	long end = find_end(buf, len, lines, &nlines);
 
 	if (end < 0) {
 		if (len > settings.max_request_size) {
@@ -126,7 +179,12 @@ enum proto_result proto_parse(char *buf, size_t len,
 	req->client_address = req->client_name = req->helo_name = empty;
 	req->queue_id = req->instance = empty;
 	req->nattrs = 0;
-	while (pos < (size_t)end) {
+	for (i = 0; i < nlines && nlines <= LINES_MAX; i++)
+		if (!parse_line(buf + lines[i].start, lines[i].len,
+				lines[i].eq, req, why_r))
+			return PROTO_BROKEN;
+	/* more lines than find_end() kept: line by line */
+	while (nlines > LINES_MAX && pos < (size_t)end) {
 		char *line = buf + pos;
 		char *nl = memchr(line, '\n', (size_t)end + 1 - pos);
 		char *eq;
