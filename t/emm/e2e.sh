@@ -92,11 +92,15 @@ cp "$MARIADB_DIR/password" "$T/dbpass"
 chown nobody "$T/dbpass"
 chmod 600 "$T/dbpass"
 EMM="emm+mariadb://bav@127.0.0.1:$MARIADB_PORT/bav?password_file=$T/dbpass"
+# root's commands: a password file must be root's or the running user's
+cp "$MARIADB_DIR/password" "$T/dbpass.root"
+chmod 600 "$T/dbpass.root"
+EMMR="emm+mariadb://bav@127.0.0.1:$MARIADB_PORT/bav?password_file=$T/dbpass.root"
 
 # ---- bav.conf, relay domains, transport map from the EMM tables -----------
 : > "$T/relay"
 : > "$T/transport"
-"$BAV" maps --emm "$EMM" --fqdn mx.example.test --bav-conf "$T/bav.conf" \
+"$BAV" maps --emm "$EMMR" --fqdn mx.example.test --bav-conf "$T/bav.conf" \
 	--relay-domains "$T/relay" --transport "$T/transport" 2> "$T/maps.err" ||
 	{ cat "$T/maps.err"; fail "bav maps --emm"; exit 1; }
 grep -q '^aml_1@mailloop.shop.example	accept:rid=1,cid=1$' "$T/bav.conf" &&
@@ -282,7 +286,7 @@ sqlq "SELECT content FROM mailloop_replies_tbl" | grep -q 'catalogue as well' &&
 
 # ---- bav recorder over the same spool: nothing changes ----------------------
 before=$(sqlq "SELECT COUNT(*) FROM bounce_tbl; SELECT COUNT(*) FROM mailloop_log_tbl")
-"$BAV" recorder --once --spool "$SP" --store "$EMM" 2> "$T/recorder.err" ||
+"$BAV" recorder --once --spool "$SP" --store "$EMMR" 2> "$T/recorder.err" ||
 	{ cat "$T/recorder.err"; fail "bav recorder --once"; }
 expect "recorder --once afterwards changes nothing" "$before" \
 	"$(sqlq "SELECT COUNT(*) FROM bounce_tbl; SELECT COUNT(*) FROM mailloop_log_tbl")"
@@ -296,7 +300,7 @@ while [ "$(ls "$LSP/new" 2>/dev/null | wc -l)" -lt 1 ] && [ $i -lt 100 ]; do
 	sleep 0.1; i=$((i + 1))
 done
 expect "bav lmtpd spooled the LMTP delivery" 1 "$(ls "$LSP/new" | wc -l)"
-"$BAV" recorder --once --spool "$LSP" --store "$EMM" 2> "$T/recorder2.err" ||
+"$BAV" recorder --once --spool "$LSP" --store "$EMMR" 2> "$T/recorder2.err" ||
 	{ cat "$T/recorder2.err"; fail "bav recorder --once (lmtpd spool)"; }
 expect "recorder: company 2 bounce_tbl row, erin's binding status 2" \
 "2	2	201	511	511|2	21	2	bounce:511 (from 5.1.1 using $rule)	201" \
