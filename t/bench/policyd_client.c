@@ -6,8 +6,9 @@
  *	policyd_client SOCKET CONNECTIONS SECONDS REQUEST-FILE...
  * DESCRIPTION
  *	Opens CONNECTIONS persistent connections to SOCKET ("unix:/path"
- *	or "inet:host:port"), driven by one epoll loop, and on each sends one
- *	request at a time for SECONDS seconds, as Postfix's smtpd does:
+ *	or "inet:host:port"), driven by one epoll loop (a single connection
+ *	by blocking recv()), and on each sends one request at a time for
+ *	SECONDS seconds, as Postfix's smtpd does:
  *	write the request, read the reply up to its empty line, next
  *	request. The requests cycle through the REQUEST-FILEs (each one
  *	policy request ending with an empty line). Latency is measured
@@ -127,6 +128,57 @@ static int send_next(struct conn *c, double t)
 	return 0;
 }
 
+/* One reply received on c at time t: count it. */
+static void got_reply(struct worker *w, const struct conn *c, double t)
+{
+	double us = (t - c->t0) * 1e6;
+
+	w->hist[us >= BUCKETS ? BUCKETS - 1 : (size_t)us]++;
+	if (w->n++ == 0)
+		snprintf(w->first_reply, sizeof(w->first_reply), "%.*s",
+			 (int)strcspn(c->buf, "\n"), c->buf);
+}
+
+/* One connection needs no event loop: blocking recv() (one system call
+   per reply instead of epoll_wait() and recv()). */
+static void run_one(struct worker *w)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	c->fd = connect_spec();
+	if (c->fd < 0 || send_next(c, now_s()) < 0) {
+		w->errors++;
+		goto out;
+	}
+	for (;;) {
+		ssize_t r = recv(c->fd, c->buf + c->have,
+				 sizeof(c->buf) - 1 - c->have, 0);
+		double t;
+
+		if (r <= 0) {
+			w->errors++;
+			break;
+		}
+		c->have += (size_t)r;
+		if (c->have < 2 || c->buf[c->have - 1] != '\n' ||
+		    c->buf[c->have - 2] != '\n') {
+			if (c->have >= sizeof(c->buf) - 1) {
+				w->errors++;
+				break;
+			}
+			continue;
+		}
+		t = now_s();
+		got_reply(w, c, t);
+		if (t >= deadline || send_next(c, t) < 0)
+			break;
+	}
+out:
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
 /* One event loop drives every connection, so the client itself costs
    little CPU: a thread per connection would compete with the server
    for the two cores. */
@@ -157,7 +209,6 @@ static void run(struct worker *w, unsigned int conns)
 			struct conn *c = &cs[evs[e].data.u32];
 			ssize_t r = recv(c->fd, c->buf + c->have,
 					 sizeof(c->buf) - 1 - c->have, 0);
-			double us;
 
 			if (r <= 0) {
 				w->errors++;
@@ -172,12 +223,7 @@ static void run(struct worker *w, unsigned int conns)
 				}
 				continue;
 			}
-			us = (t - c->t0) * 1e6;
-			w->hist[us >= BUCKETS ? BUCKETS - 1 : (size_t)us]++;
-			if (w->n++ == 0)
-				snprintf(w->first_reply,
-					 sizeof(w->first_reply), "%.*s",
-					 (int)strcspn(c->buf, "\n"), c->buf);
+			got_reply(w, c, t);
 			if (t < deadline && send_next(c, t) == 0)
 				continue;
 drop:
@@ -251,7 +297,10 @@ int main(int argc, char **argv)
 	}
 	t0 = now_s();
 	deadline = t0 + secs;
-	run(w, conns);
+	if (conns == 1)
+		run_one(w);
+	else
+		run(w, conns);
 	total = w->n;
 	errors = w->errors;
 	fprintf(stderr, "first reply: %s\n", w->first_reply);
