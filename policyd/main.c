@@ -220,7 +220,24 @@ struct opts {
 	bool to_stderr, stdio;
 	const struct bav_config *cf;	/* main.cf */
 	char *listen;			/* policyd_listen, split in place */
+	char *action_args[6];		/* "name=value" of main.cf's actions;
+					   settings may point into them */
 };
+
+/* At exit: what config_apply() allocated for the life of the process. */
+static void opts_free(struct opts *o)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(o->action_args) / sizeof(o->action_args[0]);
+	     i++) {
+		free(o->action_args[i]);
+		o->action_args[i] = NULL;
+	}
+	free(o->listen);	/* o->sockets may point into it */
+	o->listen = NULL;
+	o->nsockets = 0;
+}
 
 static const char *cf_str(const struct bav_config *cf, const char *name)
 {
@@ -239,6 +256,9 @@ static void config_apply(int argc, char **argv, struct opts *o,
 		"reject_action", "tempfail_action", "accept_action",
 		"suppress_action", "ratelimit_action", "default_action",
 	};
+	_Static_assert(sizeof(actions) / sizeof(actions[0]) ==
+		       sizeof(o->action_args) / sizeof(o->action_args[0]),
+		       "one action_args slot per main.cf action");
 	static const char *const numbers[] = {
 		"null_sender_client_limit", "null_sender_recipient_limit",
 		"null_sender_window", "max_request_size", "max_attributes",
@@ -296,6 +316,7 @@ static void config_apply(int argc, char **argv, struct opts *o,
 			     bav_config_get(cf, key)) < 0)
 			daemon_die("out of memory");
 		set_param(arg);
+		o->action_args[i] = arg;
 	}
 	for (i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
 		char num[96];
@@ -450,6 +471,8 @@ int main(int argc, char **argv)
 		       settings.snapshot_path ? settings.snapshot_path : "none",
 		       settings.mode == MODE_LOGONLY ? "log-only" : "enforce");
 		bav_addrtable_unref(&current);
+		bav_config_free(&cf);
+		opts_free(&o);
 		return 0;
 	}
 	if (o.stdio) {
@@ -457,6 +480,7 @@ int main(int argc, char **argv)
 		ret = server_stdio();
 		bav_addrtable_unref(&current);
 		bav_config_free(&cf);
+		opts_free(&o);
 		return ret;
 	}
 	for (i = 0; i < o.nsockets; i++) {
@@ -492,5 +516,6 @@ int main(int argc, char **argv)
 	log_msg(LOG_L_NOTICE, "stopped");
 	bav_addrtable_unref(&current);
 	bav_config_free(&cf);
+	opts_free(&o);
 	return ret;
 }
