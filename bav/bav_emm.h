@@ -20,7 +20,8 @@
  *	front ("emm+mariadb://...") and
  *	opened with any_version: bav never migrates it. Three more URI
  *	parameters set the options when the caller has no other way:
- *	emm_licence=N, emm_logdir=DIR and emm_delay=SECONDS (they are
+ *	emm_licence=N, emm_logdir=DIR, emm_delay=SECONDS and
+ *	emm_webhook_log=PATH (they are
  *	taken out before the URI goes to bav_store_open()). bav_emm_record()
  *	does what bavd and update do for one classified message (spec
  *	sections 5.4-5.13): validates the agnUIDs against company_tbl and
@@ -65,6 +66,13 @@ struct bav_emm_opts {
 	const char *server;		/* server= of extbounce lines; NULL: host */
 	/* seconds a parked hard bounce with a non-5xx code waits; 0: 86400 */
 	unsigned int delay_s;
+	/* MariaDB password itself (the secrets file's store_password),
+	   used when there is no password file; the caller owns it */
+	const char *password;
+	/* append the hard-bounce webhook lines of update (spec 5.11.2 item
+	   7) to this file, e.g. /home/openemm/log/webhook.log; NULL: off
+	   (URI: emm_webhook_log=PATH). Ignored with logdir. */
+	const char *webhook_log;
 };
 
 /* True when uri names an EMM database ("emm+..."). */
@@ -113,6 +121,13 @@ struct bav_emm_outcome {
 BAV_EXPORT int bav_emm_record(struct bav_emm *emm,
 			      const struct bav_emm_mail *mail,
 			      struct bav_emm_outcome *out,
+			      const char **error_r);
+
+/* After the caller's own commit (committed) or rollback of a
+   transaction that bav_emm_record() added to: writes (fsync'ed) or
+   forgets the webhook lines queued by it. bav_emm_record() in its own
+   transaction does this itself. 0 or BAV_ETEMP (handle-owned text). */
+BAV_EXPORT int bav_emm_finish(struct bav_emm *emm, bool committed,
 			      const char **error_r);
 
 /* bav_emm_record() of a spool entry (bav_spool.h): parameter from the

@@ -97,7 +97,7 @@ static char *dup_error(const char *prefix, const char *msg)
 	return s;
 }
 
-/* Take emm_licence=, emm_logdir=, emm_delay= out of the URI's query
+/* Take emm_licence=, emm_logdir=, emm_delay=, emm_webhook_log= out of the URI's query
    into emm->opts; returns the rest (malloc'ed). */
 static char *uri_options(struct bav_emm *emm, const char *uri)
 {
@@ -121,6 +121,10 @@ static char *uri_options(struct bav_emm *emm, const char *uri)
 			emm->logdir = bav_xstrdup(item + 11);
 		} else if (strncmp(item, "emm_delay=", 10) == 0) {
 			emm->opts.delay_s = (unsigned int)atoi(item + 10);
+		} else if (strncmp(item, "emm_webhook_log=", 16) == 0) {
+			free(emm->webhook.path);
+			emm->webhook.path = item[16] != '\0' ?
+				bav_xstrdup(item + 16) : NULL;
 		} else {
 			out[o++] = first ? '?' : '&';
 			first = false;
@@ -152,14 +156,23 @@ int bav_emm_open(const char *uri, const struct bav_emm_opts *opts,
 		emm->opts = *opts;
 	if (emm->opts.logdir != NULL)
 		emm->logdir = bav_xstrdup(emm->opts.logdir);
+	if (emm->opts.webhook_log != NULL && emm->opts.webhook_log[0] != '\0')
+		emm->webhook.path = bav_xstrdup(emm->opts.webhook_log);
 	base = uri_options(emm, uri);
 	so.password_file = emm->opts.password_file;
+	so.password = emm->opts.password;
 	ret = bav_store_open(base, &so, &emm->store, error_r);
 	free(base);
 	if (ret != BAV_OK) {
 		free(emm->logdir);
+		emm_webhook_free(&emm->webhook);
 		free(emm);
 		return ret;
+	}
+	if (emm->logdir != NULL) {
+		/* the unchanged update process writes the webhooks itself */
+		free(emm->webhook.path);
+		emm->webhook.path = NULL;
 	}
 	if (strcmp(bav_store_backend(emm->store), "mariadb") != 0) {
 		*error_r = dup_error(uri, ": an EMM database is MariaDB");
@@ -213,6 +226,8 @@ int bav_emm_open(const char *uri, const struct bav_emm_opts *opts,
 	emm->opts.logdir = emm->logdir;
 	emm->opts.server = emm->server;
 	emm->opts.password_file = NULL;
+	emm->opts.password = NULL;
+	emm->opts.webhook_log = emm->webhook.path;
 	if (emm->opts.delay_s == 0)
 		emm->opts.delay_s = 86400;
 	emm->reload = true;
@@ -232,6 +247,7 @@ void bav_emm_close(struct bav_emm **emmp)
 	if (emm->pool != NULL)
 		bav_pool_free(&emm->pool);
 	free(emm->logdir);
+	emm_webhook_free(&emm->webhook);
 	free(emm->server);
 	free(emm);
 	*emmp = NULL;
@@ -565,6 +581,26 @@ int bav_emm_record(struct bav_emm *emm, const struct bav_emm_mail *mail,
 		} else {
 			(void)bav_store_rollback(emm->store, &e2);
 		}
+		/* the webhook lines only of what is committed */
+		if (ret >= 0) {
+			int w = emm_webhook_flush(&emm->webhook, error_r);
+
+			if (w != BAV_OK)
+				ret = w;
+		} else {
+			emm_webhook_drop(&emm->webhook);
+		}
 	}
 	return ret;
+}
+
+int bav_emm_finish(struct bav_emm *emm, bool committed, const char **error_r)
+{
+	if (emm == NULL)
+		return BAV_OK;
+	if (!committed) {
+		emm_webhook_drop(&emm->webhook);
+		return BAV_OK;
+	}
+	return emm_webhook_flush(&emm->webhook, error_r);
 }

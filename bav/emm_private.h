@@ -9,6 +9,7 @@
 
 #include "bav_emm.h"
 #include "bav_private.h"
+#include "emm_webhook.h"
 
 /* ---- JSON (emm_json.c): the subset EMM stores in LONGTEXT columns ---- */
 enum emm_json_type { EMM_JSON_NULL, EMM_JSON_BOOL, EMM_JSON_NUM,
@@ -145,6 +146,7 @@ struct bav_emm {
 	struct emm_config *cfg;
 	struct bav_pool *pool;		/* per record */
 	bool reload;
+	struct emm_webhook webhook;	/* emm_webhook_log= */
 	char errbuf[512];
 };
 /* Mailing by id from mailing_tbl: 1 found, 0 not, or a bav_err. */

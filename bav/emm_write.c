@@ -36,6 +36,10 @@
  *	                      status is 1 or 7, and the same for the other
  *	                      customers with the same address
  *	                      (bounce-mark-duplicate) with exit_mailing_id 0
+ *	A hard bounce (also 513, also when no binding was in status 1 or
+ *	7) and every duplicate whose binding changed queue a webhook.log
+ *	line (type 4, emm_webhook.c) when emm_webhook_log is set; it is
+ *	written after the commit.
  *	emm_write_unsubscribe() sets user_status 4 on the origin mailing's
  *	list (all media, not when blocklisted: 6), spec 5.8.
  *	emm_write_log() writes the mailloop_log_tbl row (5.11.1).
@@ -114,6 +118,18 @@ static int revoke_success(struct bav_emm *emm, const struct hard *h,
 				      " delivered >= ? AND mailing_id = ?", q,
 				      3, NULL, NULL, error_r);
 	}
+}
+
+/* The hard-bounce webhook of customer (queued, written after the
+   commit by emm_webhook_flush()). */
+static int webhook(struct bav_emm *emm, const struct hard *h,
+		   long long customer, const char **error_r)
+{
+	const struct emm_webhook_event ev = {
+		emm->opts.licence, h->company, h->mailing, customer,
+		EMM_WEBHOOK_HARD_BOUNCE, h->time };
+
+	return emm_webhook_add(&emm->webhook, emm->store, &ev, error_r);
 }
 
 static int set_bound(struct bav_emm *emm, const struct hard *h,
@@ -209,8 +225,14 @@ static int mark_duplicates(struct bav_emm *emm, const struct hard *h,
 	}
 	remark = bav_pool_printf(emm->pool, "%s (by %lld)", h->remark,
 				 h->mailing);
-	for (i = 0; i < d.n && ret == BAV_OK; i++)
+	for (i = 0; i < d.n && ret == BAV_OK; i++) {
+		unsigned int before = *changed;
+
 		ret = set_bound(emm, h, d.ids[i], 0, remark, changed, error_r);
+		/* the duplicate's own id (update uses the original's) */
+		if (ret == BAV_OK && *changed != before)
+			ret = webhook(emm, h, d.ids[i], error_r);
+	}
 	return ret;
 }
 
@@ -257,6 +279,8 @@ static int apply(struct bav_emm *emm, const struct hard *h,
 	if (!hard && h->detail != 100)
 		return BAV_OK;
 	if ((ret = revoke_success(emm, h, error_r)) != BAV_OK)
+		return ret;
+	if (hard && (ret = webhook(emm, h, h->customer, error_r)) != BAV_OK)
 		return ret;
 	if (h->detail == 513) {
 		const struct bav_store_param p[] = {

@@ -152,7 +152,8 @@ int cmd_config_store_opts(const char *uri, struct bav_store_opts *opts,
 	    strstr(uri, "password_file=") != NULL)
 		return 0;
 	if ((opts->password_file = cmd_config_str("store_password_file")) !=
-	    NULL || strncmp(uri, "mariadb:", 8) != 0)
+	    NULL || (strncmp(uri, "mariadb:", 8) != 0 &&
+		     strncmp(uri, "emm+mariadb:", 12) != 0))
 		return 0;
 	opts->password = cmd_config_secret("store_password", cmd, &bad);
 	return bad ? CMD_EX_CONFIG : 0;

@@ -206,7 +206,12 @@ static void record_now(const struct deliver_cfg *cfg,
 	if (ret != BAV_OK || e->verdict == NULL)
 		goto out;
 	if (bav_emm_uri(cfg->store_uri)) {	/* OpenEMM tables, bav-emm(7) */
-		if (bav_emm_open(cfg->store_uri, NULL, &emm, &oerr) != BAV_OK)
+		struct bav_emm_opts eo2 = { .licence = 0 };
+
+		(void)cmd_config_store_opts(cfg->store_uri, &so, "deliver");
+		eo2.password_file = so.password_file;
+		eo2.password = so.password;
+		if (bav_emm_open(cfg->store_uri, &eo2, &emm, &oerr) != BAV_OK)
 			error = oerr;
 		else if ((ret = bav_emm_record_entry(emm, e, &eo, &error)) >= 0)
 			ret = bav_spool_done(spool, entry, a->keep_days > 0,

@@ -159,7 +159,8 @@ static int store_connect(struct recorder *r)
 	if (cmd_config_store_opts(r->store_uri, &so, "recorder") != 0)
 		return BAV_ECONFIG;	/* the secrets file, printed */
 	if (bav_emm_uri(r->store_uri)) {	/* OpenEMM tables, bav-emm(7) */
-		struct bav_emm_opts eo = { .password_file = r->password_file };
+		struct bav_emm_opts eo = { .password_file = so.password_file,
+					   .password = so.password };
 
 		ret = bav_emm_open(r->store_uri, &eo, &r->emm, &error);
 		if (ret == BAV_OK)
@@ -223,6 +224,11 @@ static int record_one(struct recorder *r, const struct bav_spool_entry *e,
 /* After a commit: send the queued answers; after a rollback: drop. */
 static void answers(struct recorder *r, bool committed)
 {
+	const char *error;
+
+	/* emm: the webhook.log lines of what was committed */
+	if (bav_emm_finish(r->emm, committed, &error) != BAV_OK)
+		logmsg(LOG_ERR, "%s", error);
 	if (committed)
 		r->nanswered += autoresponder_flush(r->ar);
 	else

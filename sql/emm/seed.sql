@@ -139,3 +139,9 @@ INSERT INTO bounce_config_tbl (company_id, rid, name, value, description) VALUES
 	(0, 0, 'conversion', '{"convert-bounce-count": 10, "convert-bounce-duration": 30, "expire": 1100, "fade-out": 14, "last-click": 30, "last-open": 30, "threshold": 5}', 'soft bounce conversion'),
 	(0, 0, 'autoresponder', '{"limit": "1d"}', 'autoresponder rate limit'),
 	(1, 0, 'conversion', '{"convert-bounce-count": 3}', 'company 1: convert earlier');
+
+-- company 1 has a hard-bounce webhook (the name of the event type;
+-- "4", its code, is matched too), company 2 has none
+INSERT INTO webhook_url_tbl (company_ref, event_type, webhook_url) VALUES
+	(1, 'HARD_BOUNCE', 'https://hooks.shop.example/emm/hard-bounce'),
+	(1, 'LINK_CLICKED', 'https://hooks.shop.example/emm/click');

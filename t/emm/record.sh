@@ -146,6 +146,24 @@ reply r4 1 "Question about the catalogue" "$(uid 4 0 1 101 1 $K1)"
 expect "plain reply to filter 1: filtered, inbox row" "filtered|1" \
 	"$(sqlq "SELECT action FROM mailloop_log_tbl ORDER BY mailloop_log_id DESC LIMIT 1")|$(sqlq "SELECT COUNT(*) FROM mailloop_replies_tbl WHERE subject LIKE 'Question%'")"
 
+# ---- webhook.log: hard bounces of a company with a HARD_BOUNCE webhook -------
+WH="$EMM&emm_webhook_log=$T/webhook.log"
+deliver "$WH" 5.1.1 "$(uid 4 0 1 101 2 $K1)"
+expect "hard bounce of bob (company 1, webhook set): one webhook.log line" \
+	"0;1;101;2;4;T" \
+	"$(sed 's/;[0-9]\{4\}-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9]$/;T/' "$T/webhook.log")"
+expect "binding committed before the webhook line" "2" \
+	"$(sqlq "SELECT user_status FROM customer_1_binding_tbl WHERE customer_id = 2")"
+deliver "$WH" 4.2.2 "$(uid 4 0 1 101 4 $K1)"
+deliver "$WH" 5.1.1 "$(uid 4 0 2 201 2 club-key-2)"
+expect "soft bounce, company 2 without webhook: no more lines" 1 \
+	"$(wc -l < "$T/webhook.log" | tr -d ' ')"
+expect "company 2's hard bounce recorded all the same" 2 \
+	"$(sqlq "SELECT user_status FROM customer_2_binding_tbl WHERE customer_id = 2")"
+deliver "$EMM&emm_logdir=$T/log&emm_webhook_log=$T/webhook.log" 5.1.1 "$(uid 4 0 1 102 1 $K1)"
+expect "emm_logdir mode: update writes the webhooks, bav not" 1 \
+	"$(wc -l < "$T/webhook.log" | tr -d ' ')"
+
 # ---- least privilege: the grants bav-emm(7) lists, no CREATE -------------
 echo "lp-pw-$$" > "$T/lp.pw"
 chmod 600 "$T/lp.pw"
@@ -173,6 +191,15 @@ LP="emm+mariadb://lp@127.0.0.1:$MARIADB_PORT/bav?password_file=$T/lp.pw"
 deliver "$LP" 5.1.1 "$(uid 4 0 2 201 1 club-key-2)"
 expect "least privilege: hard bounce of company 2 recorded" "2	bounce:511 (from 5.1.1 using $(sqlq "SELECT rule_id FROM bounce_translate_tbl WHERE company_id = 0 AND dsn = 511"))" \
 	"$(sqlq "SELECT user_status, user_remark FROM customer_2_binding_tbl WHERE customer_id = 1")"
+# the password from the secrets file (store_password), no password file
+printf 'store_password = lp-pw-%s\n' $$ > "$T/secrets"
+chmod 600 "$T/secrets"
+printf 'secrets_file = %s\n' "$T/secrets" > "$T/main.cf"
+sqlq "UPDATE customer_2_binding_tbl SET user_status = 1 WHERE customer_id = 1"
+BAV_CONFIG=$T/main.cf deliver "emm+mariadb://lp@127.0.0.1:$MARIADB_PORT/bav" \
+	5.1.1 "$(uid 4 0 2 201 1 club-key-2)"
+expect "secrets file's store_password opens the emm+mariadb:// store" 2 \
+	"$(sqlq "SELECT user_status FROM customer_2_binding_tbl WHERE customer_id = 1")"
 
 [ -s "$T/deliver.err" ] && { echo "--- deliver stderr"; cat "$T/deliver.err"; }
 [ $fails -eq 0 ] || exit 1
