@@ -45,11 +45,11 @@
 #include "cmd.h"
 #include "cmd_config.h"
 #include "bav_store.h"
+#include "bav_daemon.h"
 
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <syslog.h>
 
 #ifndef LOCALSTATEDIR
@@ -161,21 +161,9 @@ int cmd_config_store_opts(const char *uri, struct bav_store_opts *opts,
 
 int cmd_config_facility(void)
 {
-	static const struct { const char *name; int facility; } f[] = {
-		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
-		{ "user", LOG_USER }, { "local0", LOG_LOCAL0 },
-		{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
-		{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
-		{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
-		{ "local7", LOG_LOCAL7 },
-	};
-	const char *v = cmd_config_str("syslog_facility");
-	size_t i;
+	int f = log_facility_parse(cmd_config_str("syslog_facility"));
 
-	for (i = 0; v != NULL && i < sizeof(f) / sizeof(f[0]); i++)
-		if (strcasecmp(v, f[i].name) == 0)
-			return f[i].facility;
-	return LOG_MAIL;
+	return f >= 0 ? f : LOG_MAIL;
 }
 
 /* ---- bav config ------------------------------------------------------------ */
