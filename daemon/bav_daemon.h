@@ -91,6 +91,14 @@ void daemon_user_switch(const struct daemon_user *u);
 /* Block SIGHUP, SIGTERM, SIGINT here and in threads started later. */
 void daemon_signals_block(void);
 
+/* ---- main.cf (config.c); main() only, before threads ---- */
+struct bav_config;
+/* main.cf of -C FILE (argv scanned with optstring, getopt reset after),
+   else $BAV_CONFIG, else the default file; dies if it cannot be loaded,
+   printing its fatal problems prefixed "name: ". */
+struct bav_config *daemon_config_load(int argc, char **argv,
+				      const char *optstring, const char *name);
+
 /* ---- SPF (spf.c; defined only when configure found libspf2) ---- */
 struct SPF_server_struct;	/* SPF_server_t */
 struct SPF_dns_server_struct;	/* SPF_dns_server_t */

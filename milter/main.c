@@ -139,28 +139,10 @@ static void parse_mode(const char *arg)
 static void config_apply(int argc, char **argv, struct opts *o,
 			 struct bav_config **cf_r)
 {
-	const char *path = NULL, *env = getenv("BAV_CONFIG"), *error, *v;
-	struct bav_config *cf;
-	size_t i;
-	int ch;
+	struct bav_config *cf = daemon_config_load(argc, argv,
+		"A:B:C:c:D:dG:Hh:K:kL:l:M:m:np:r:Ss:T:t:u:VZ:", "bav-milter");
+	const char *v;
 
-	opterr = 0;
-	while ((ch = getopt(argc, argv, "A:B:C:c:D:dG:Hh:K:kL:l:M:m:np:r:Ss:T:t:u:VZ:")) != -1)
-		if (ch == 'C')
-			path = optarg;
-	opterr = 1;
-	optind = 1;
-	if (bav_config_load(path, path != NULL || (env != NULL && *env != '\0'),
-			    &cf, &error) != BAV_OK) {
-		for (i = 0; i < bav_config_problem_count(cf); i++) {
-			bool fatal = false;
-			const char *p = bav_config_problem(cf, i, &fatal);
-
-			if (fatal && p != error)
-				fprintf(stderr, "bav-milter: %s\n", p);
-		}
-		daemon_die("%s", error);
-	}
 	*cf_r = cf;
 	settings.table_path = bav_config_get(cf, "address_table");
 	o->socket = bav_config_get(cf, "milter_socket");

@@ -264,29 +264,11 @@ static void config_apply(int argc, char **argv, struct opts *o,
 		"null_sender_window", "max_request_size", "max_attributes",
 		"max_requests", "idle_timeout", "max_connections",
 	};
-	const char *path = NULL, *env = getenv("BAV_CONFIG"), *error;
-	struct bav_config *cf;
+	struct bav_config *cf = daemon_config_load(argc, argv,
+		"C:c:deFf:I:L:M:m:no:p:r:S:s:u:Z:", "bav-policyd");
 	char key[64], *arg;
 	size_t i;
-	int ch;
 
-	opterr = 0;
-	while ((ch = getopt(argc, argv, "C:c:deFf:I:L:M:m:no:p:r:S:s:u:Z:")) != -1)
-		if (ch == 'C')
-			path = optarg;
-	opterr = 1;
-	optind = 1;
-	if (bav_config_load(path, path != NULL || (env != NULL && *env != '\0'),
-			    &cf, &error) != BAV_OK) {
-		for (i = 0; i < bav_config_problem_count(cf); i++) {
-			bool fatal = false;
-			const char *p = bav_config_problem(cf, i, &fatal);
-
-			if (fatal && p != error)
-				fprintf(stderr, "bav-policyd: %s\n", p);
-		}
-		daemon_die("%s", error);
-	}
 	*cf_r = cf;
 	o->cf = cf;
 	settings.table_path = cf_str(cf, "policyd_address_table");
