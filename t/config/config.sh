@@ -20,10 +20,7 @@
 #	Exit 0 pass, 1 fail (each failure printed).
 
 top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
-BAV=$top_builddir/bav/bav
-MILTER=$top_builddir/milter/bav-milter
-POLICYD=$top_builddir/policyd/bav-policyd
+. "$top_srcdir/t/config/lib.sh"
 MSG=$top_srcdir/contrib/examples/dsn-userunknown.eml
 T=$(mktemp -d /tmp/bav-config.XXXXXX) || exit 1
 lpid=
@@ -32,17 +29,6 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-unset BAV_CONFIG BAV_STORE BAV_SPOOL
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
-# expect STATUS COMMAND...: run, compare the exit status
-expect() {
-	want=$1; shift
-	"$@" > "$T/out" 2> "$T/err"
-	got=$?
-	[ "$got" = "$want" ] || { bad "exit $got, not $want: $*"; cat "$T/err"; }
-}
-has() { grep -q -e "$2" "$1" || { bad "$1 lacks '$2'"; cat "$1"; }; }
 
 # ---- the docs agree with the key table ----------------------------------
 "$BAV" config keys > "$T/keys" || bad "bav config keys"

@@ -22,10 +22,7 @@
 #	Exit 0 pass, 1 fail (each failure printed).
 
 top_srcdir=${top_srcdir:-.}
-top_builddir=${top_builddir:-.}
-BAV=$top_builddir/bav/bav
-MILTER=$top_builddir/milter/bav-milter
-POLICYD=$top_builddir/policyd/bav-policyd
+. "$top_srcdir/t/config/lib.sh"
 T=$(mktemp -d /tmp/bav-wiring.XXXXXX) || exit 1
 mdb=
 cleanup() {
@@ -33,17 +30,6 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
-unset BAV_CONFIG BAV_STORE BAV_SPOOL
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
-expect() {
-	want=$1; shift
-	"$@" > "$T/out" 2> "$T/err"
-	got=$?
-	[ "$got" = "$want" ] || { bad "exit $got, not $want: $*"; cat "$T/err"; }
-}
-has() { grep -q -e "$2" "$1" || { bad "$1 lacks '$2'"; cat "$1"; }; }
-hasnt() { ! grep -q -e "$2" "$1" || { bad "$1 has '$2'"; cat "$1"; }; }
 
 # ---- bav classify: rules_files, default_rules --------------------------------
 printf 'From: a@b.example\nTo: x@loop.test\nSubject: hello world\n\nhello world\n' \
