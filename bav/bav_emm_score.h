@@ -43,6 +43,12 @@ struct bav_emm_score_params {
 	   table); may be NULL */
 	void (*warn)(void *ctx, const char *msg);
 	void *warn_ctx;
+	/* append the hard-bounce webhook line of every conversion whose
+	   company has a HARD_BOUNCE webhook_url_tbl row to this file
+	   (OpenEMM: /home/openemm/log/webhook.log), after the commit;
+	   NULL: off */
+	const char *webhook_log;
+	long long licence;		/* of the webhook lines (OpenEMM: 0) */
 };
 
 struct bav_emm_score_stats {

@@ -74,6 +74,7 @@
  *	bav-emm-score(7)
  */
 #include "emm_score_private.h"
+#include "emm_webhook.h"
 #include "bav_private.h"
 
 #include <stddef.h>
@@ -677,13 +678,22 @@ int bav_emm_score_run(struct bav_store *store,
 	r.error_r = error_r;
 	r.now = now;
 	es_time(now, r.now_s);
-	if ((ret = bav_store_begin(store, error_r)) < 0)
+	if (p->webhook_log != NULL && p->webhook_log[0] != '\0')
+		r.webhook.path = bav_xstrdup(p->webhook_log);
+	if ((ret = bav_store_begin(store, error_r)) < 0) {
+		emm_webhook_free(&r.webhook);
 		return ret;
+	}
 	ret = score_companies(&r, &cs);
 	if (ret >= 0 && !p->dry_run)
 		ret = bav_store_commit(store, error_r);
 	if (ret < 0 || p->dry_run)
 		(void)bav_store_rollback(store, &err2);
+	/* the webhook lines of the committed conversions, fsync'ed */
+	if (ret >= 0 && !p->dry_run &&
+	    emm_webhook_flush(&r.webhook, &err2) != BAV_OK)
+		warn(&r, "committed, but webhook lines lost: %s", err2);
+	emm_webhook_free(&r.webhook);
 	entries_free(&r);
 	free(r.e);
 	free(r.slot);

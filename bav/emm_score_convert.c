@@ -20,8 +20,8 @@
  *	the email clicked or opened within last-click/last-open days: the
  *	customers' e-mail bindings in status 1 or 7 become 2
  *	("bounce:conversion", exit mailing the entry's), one bounce_tbl row
- *	(510/599) per customer whose binding changed, and the entry is
- *	deleted; activity after the last bounce deletes the entry unconverted,
+ *	(510/599) and a queued hard-bounce webhook line (emm_webhook.c)
+ *	per customer whose binding changed, and the entry is deleted; activity after the last bounce deletes the entry unconverted,
  *	activity before it keeps the entry. Table names only from the
  *	integer company id. The fixes against OpenEMM are listed in
  *	emm_score.c and bav-emm-score(7).
@@ -193,6 +193,18 @@ static const char bounce_sql[] =
 	"INSERT INTO bounce_tbl (company_id, customer_id, mailing_id, detail,"
 	" dsn, timestamp) VALUES (?, ?, ?, 510, 599, ?)";
 
+/* The hard-bounce webhook of a conversion (spec 6 step 8), queued
+   until the run is committed. */
+static int webhook(struct run *r, const struct company *co,
+		   const struct cand *k, long long customer)
+{
+	const struct emm_webhook_event ev = {
+		r->p->licence, co->id, k->mailing, customer,
+		EMM_WEBHOOK_HARD_BOUNCE, (time_t)r->now };
+
+	return emm_webhook_add(&r->webhook, r->store, &ev, r->error_r);
+}
+
 static int convert_one(struct run *r, const struct company *co,
 		       struct cands *c, const struct cand *k)
 {
@@ -240,6 +252,8 @@ static int convert_one(struct run *r, const struct company *co,
 			pp[3] = (struct bav_store_param)TEXT(r->now_s);
 			if ((ret = es_exec(r, bounce_sql, pp, 4, NULL,
 					   NULL)) < 0)
+				return ret;
+			if ((ret = webhook(r, co, k, c->cust[i])) < 0)
 				return ret;
 		}
 		r->st->converted += changed;

@@ -8,6 +8,7 @@
 #define BAV_EMM_SCORE_PRIVATE_H
 
 #include "bav_emm_score.h"
+#include "emm_webhook.h"
 
 #include <stddef.h>
 
@@ -48,6 +49,7 @@ struct run {
 	long long v;
 	bool v_null;
 	char *text;
+	struct emm_webhook webhook;	/* p->webhook_log */
 };
 
 struct company {

@@ -5,7 +5,7 @@
  *	its own tables
  * SYNOPSIS
  *	bav score --emm STORE-URI [--password-file FILE] [--cursor NAME]
- *		  [--dry-run] [--quiet] [--now TIME]
+ *		  [--dry-run] [--quiet] [--now TIME] [--webhook-log FILE]
  *
  *	int cmd_score_emm(int argc, char **argv)
  * DESCRIPTION
@@ -18,6 +18,10 @@
  *	bounce-conversion-bav; on first use it starts where OpenEMM's
  *	bounce-conversion* cursor stopped). --dry-run does everything and
  *	rolls back. --now scores as if run at that time (tests, replays).
+ *	--webhook-log FILE (or emm_webhook_log=FILE in the URI) appends the
+ *	hard-bounce webhook line of each conversion after the commit, as
+ *	OpenEMM's softbounce does for its webhook sender (emm_licence= of
+ *	the URI is the licence of those lines, default 0).
  *	Prints one summary line unless --quiet, warnings on stderr.
  * DIAGNOSTICS
  *	Exit 0 ok; 64 usage; 75 the database is unavailable (nothing
@@ -43,7 +47,31 @@ static void print_warning(void *ctx, const char *msg)
 	fprintf(stderr, "bav score: %s\n", msg);
 }
 
-enum { OPT_EMM = 600, OPT_PWFILE, OPT_CURSOR, OPT_DRY, OPT_QUIET, OPT_NOW };
+enum { OPT_EMM = 600, OPT_PWFILE, OPT_CURSOR, OPT_DRY, OPT_QUIET, OPT_NOW,
+       OPT_WEBHOOK };
+
+/* The value of NAME=... in the URI's query (malloc'ed), or NULL. */
+static char *uri_param(const char *uri, const char *name)
+{
+	const char *q = strchr(uri, '?');
+	size_t nl = strlen(name);
+
+	while (q != NULL) {
+		q++;
+		if (strncmp(q, name, nl) == 0 && q[nl] == '=') {
+			size_t vl = strcspn(q + nl + 1, "&");
+			char *v = malloc(vl + 1);
+
+			if (v == NULL)
+				abort();
+			memcpy(v, q + nl + 1, vl);
+			v[vl] = '\0';
+			return v;
+		}
+		q = strchr(q, '&');
+	}
+	return NULL;
+}
 
 static const struct option emm_opts[] = {
 	{ "emm", required_argument, NULL, OPT_EMM },
@@ -52,6 +80,7 @@ static const struct option emm_opts[] = {
 	{ "dry-run", no_argument, NULL, OPT_DRY },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "now", required_argument, NULL, OPT_NOW },
+	{ "webhook-log", required_argument, NULL, OPT_WEBHOOK },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -59,7 +88,8 @@ static int emm_usage(void)
 {
 	fputs("usage: bav score --emm STORE-URI [--password-file FILE]"
 	      " [--cursor NAME] [--dry-run]\n"
-	      "                 [--quiet] [--now TIME]\n", stderr);
+	      "                 [--quiet] [--now TIME] [--webhook-log FILE]\n",
+	      stderr);
 	return CMD_EX_USAGE;
 }
 
@@ -70,7 +100,7 @@ int cmd_score_emm(int argc, char **argv)
 	struct bav_store *store;
 	const char *uri = NULL, *pwfile = NULL, *error = NULL;
 	long long now = (long long)time(NULL);
-	char *store_uri;
+	char *store_uri, *wh = NULL, *lic = NULL;
 	bool quiet = false;
 	int c, ret;
 
@@ -82,6 +112,7 @@ int cmd_score_emm(int argc, char **argv)
 		case OPT_EMM: uri = optarg; break;
 		case OPT_PWFILE: pwfile = optarg; break;
 		case OPT_CURSOR: p.cursor = optarg; break;
+		case OPT_WEBHOOK: p.webhook_log = optarg; break;
 		case OPT_DRY: p.dry_run = true; break;
 		case 'q':
 		case OPT_QUIET: quiet = true; break;
@@ -94,13 +125,23 @@ int cmd_score_emm(int argc, char **argv)
 	}
 	if (uri == NULL || optind != argc)
 		return emm_usage();
+	/* emm_webhook_log= and emm_licence= of the URI, as bav-emm(7) */
+	if (p.webhook_log == NULL && (wh = uri_param(uri, "emm_webhook_log"))
+	    != NULL)
+		p.webhook_log = wh;
+	if ((lic = uri_param(uri, "emm_licence")) != NULL)
+		p.licence = atoll(lic);
+	free(lic);
 	store_uri = cmd_emm_store_uri(uri);
 	ret = store_cmd_open_any(store_uri, pwfile, &store);
 	free(store_uri);
-	if (ret != 0)
+	if (ret != 0) {
+		free(wh);
 		return ret;
+	}
 	ret = bav_emm_score_run(store, &p, now, &st, &error);
 	bav_store_close(&store);
+	free(wh);
 	if (ret < 0) {
 		fprintf(stderr, "bav score: %s (nothing committed)\n", error);
 		return cmd_store_exit(ret);

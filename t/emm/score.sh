@@ -27,6 +27,9 @@
 #		 bounce makes a new entry; a bounce of an inactive company is
 #		 skipped, one before the window and a hard one not counted;
 #	  a non-integer parameter is reported and ignored.
+#	With --webhook-log (and emm_webhook_log= in the URI) the three
+#	conversions of company 1 (HARD_BOUNCE webhook) append one webhook.log
+#	line each; a second run and a dry run append none.
 #	Checks the entries, bindings, bounce_tbl and timestamp_tbl afterwards,
 #	that a second run at the same time changes nothing, that --dry-run
 #	commits nothing, and that with the server gone it exits 75.
@@ -95,7 +98,7 @@ dump() {
 		FROM bounce_tbl ORDER BY 1"
 	sqlq "SELECT timestamp_id, name, cur FROM timestamp_tbl ORDER BY 1"
 }
-"$BAV" score --emm "$MARIADB_URI" --now $NOW > "$T/out" 2> "$T/err"
+"$BAV" score --emm "$MARIADB_URI" --now $NOW --webhook-log "$T/webhook.log" > "$T/out" 2> "$T/err"
 expect "score --emm: exit 0" 0 $?
 cat "$T/out"
 expect "summary" "scored 2 companies (5 soft bounces, 1 of other companies): 3 counted (1 new, 1 merged), 1 expired, 1 reset, 2 faded (1 dropped), 3 converted (3 bindings), 1 active kept, 1 active reset" "$(cat "$T/out")"
@@ -136,13 +139,18 @@ expect "bounce_tbl: one 510/599 row per converted customer" "1	5	101	510	599	202
 1	10	101	510	599	2026-03-01 12:00:00
 1	12	102	510	599	2026-03-01 12:00:00" "$(sqlq "SELECT company_id, customer_id, mailing_id, detail, dsn, timestamp
 	FROM bounce_tbl WHERE dsn = 599 ORDER BY customer_id")"
+expect "webhook.log: the hard-bounce line of each conversion (company 1 has a HARD_BOUNCE webhook)" \
+	"0;1;101;5;4;2026-03-01 12:00:00
+0;1;101;10;4;2026-03-01 12:00:00
+0;1;102;12;4;2026-03-01 12:00:00" "$(sort -t';' -k4n "$T/webhook.log")"
 expect "cursor continues OpenEMM's and moved to now" "bounce-conversion-bav	2026-03-01 12:00:00	2026-02-28 12:00:00" \
 	"$(sqlq "SELECT name, cur, prev FROM timestamp_tbl WHERE name = 'bounce-conversion-bav'")"
 expect "bounce_collect_tbl not used" 0 "$(sqlq "SELECT COUNT(*) FROM bounce_collect_tbl")"
 
 dump > "$T/before"
-"$BAV" score --emm "$MARIADB_URI" --now $NOW -q 2>/dev/null
+"$BAV" score --emm "$MARIADB_URI&emm_webhook_log=$T/webhook.log" --now $NOW -q 2>/dev/null
 expect "second run: exit 0" 0 $?
+expect "second run: no more webhook lines" 3 "$(wc -l < "$T/webhook.log" | tr -d ' ')"
 dump > "$T/after"
 cmp -s "$T/before" "$T/after" && ok "second run at the same time changes nothing" ||
 	{ fail "second run changed rows"; diff "$T/before" "$T/after"; }
@@ -150,8 +158,9 @@ cmp -s "$T/before" "$T/after" && ok "second run at the same time changes nothing
 sqlq "INSERT INTO bounce_tbl (company_id, customer_id, mailing_id, detail, dsn, timestamp)
 	VALUES (1, 11, 102, 420, 420, '2026-03-20 08:00:00')"
 dump > "$T/before"
-"$BAV" score --emm "$MARIADB_URI" --now 2026-03-21T12:00:00 --dry-run > "$T/out" 2>/dev/null
+"$BAV" score --emm "$MARIADB_URI" --now 2026-03-21T12:00:00 --dry-run --webhook-log "$T/webhook.log" > "$T/out" 2>/dev/null
 expect "dry run: exit 0" 0 $?
+expect "dry run: no webhook lines" 3 "$(wc -l < "$T/webhook.log" | tr -d ' ')"
 grep -q "^dry run: .* 1 counted" "$T/out" && ok "dry run counts lea" || fail "dry run: $(cat "$T/out")"
 dump > "$T/after"
 cmp -s "$T/before" "$T/after" && ok "dry run commits nothing" ||
