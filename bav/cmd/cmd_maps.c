@@ -51,6 +51,7 @@
 #include "cmd_store.h"
 #include "cmd_emm.h"
 #include "cmd_config.h"
+#include "maps_common.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -64,62 +65,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
-
-#define CMD_EX_CANTCREAT 73
-
-struct strlist {
-	char **v;
-	size_t n, alloc;
-};
-
 struct maps {
 	const char *store_uri, *password_file, *filter, *fqdn;
 	const char *bav_conf, *relay, *transport, *transport_name;
 	const char *map_type, *postmap;
 	bool dry_run;
-	struct strlist domains;		/* managed, lower-case */
-	struct strlist used;		/* filter addresses, lower-case */
-	struct strlist lines;		/* bav.conf */
-	struct strlist rows;		/* per filter: "\x1f"-joined columns */
+	struct maps_list domains;		/* managed, lower-case */
+	struct maps_list used;		/* filter addresses, lower-case */
+	struct maps_list lines;		/* bav.conf */
+	struct maps_list rows;		/* per filter: "\x1f"-joined columns */
 };
-
-static void sl_add(struct strlist *l, const char *s)
-{
-	if (l->n == l->alloc) {
-		l->alloc = l->alloc ? l->alloc * 2 : 32;
-		l->v = realloc(l->v, l->alloc * sizeof(*l->v));	/* @UNSAFE */
-		if (l->v == NULL)
-			abort();
-	}
-	if ((l->v[l->n++] = strdup(s)) == NULL)
-		abort();
-}
-
-static bool sl_has(const struct strlist *l, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], s) == 0)
-			return true;
-	return false;
-}
-
-static void sl_free(struct strlist *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* A domain as OpenEMM accepts it: labels of [0-9a-z_+-], one dot at
    least, not starting with - _ +. Lower-cases d in place. */
@@ -150,28 +105,8 @@ static void add_domain(struct maps *m, const char *d)
 	char buf[256];
 
 	snprintf(buf, sizeof(buf), "%s", d);
-	if (valid_domain(buf) && !sl_has(&m->domains, buf))
-		sl_add(&m->domains, buf);
-}
-
-/* Append ",name=value" with % and , escaped. */
-static void opt(char *buf, size_t size, const char *name, const char *value)
-{
-	size_t len = strlen(buf);
-	const char *p;
-
-	if (value == NULL || *value == '\0')
-		return;
-	len += (size_t)snprintf(buf + len, size - len, "%s%s=",
-				len > 0 ? "," : "", name);
-	for (p = value; *p != '\0' && len + 4 < size; p++) {
-		if (*p == '%' || *p == ',')
-			len += (size_t)snprintf(buf + len, size - len, "%%%02X",
-						(unsigned char)*p);
-		else
-			buf[len++] = *p;
-	}
-	buf[len < size ? len : size - 1] = '\0';
+	if (valid_domain(buf) && maps_list_find(&m->domains, buf) < 0)
+		maps_list_add(&m->domains, buf);
 }
 
 /* ---- reading the store ---------------------------------------------------- */
@@ -197,7 +132,7 @@ static int row_cb(void *ctx, const struct bav_store_value *v,
 		len += (size_t)snprintf(row + len, sizeof(row) - len, "%s%s",
 					i > 0 ? "\x1f" : "",
 					v[i].s != NULL ? v[i].s : "");
-	sl_add(&m->rows, row);
+	maps_list_add(&m->rows, row);
 	return 0;
 }
 
@@ -213,7 +148,7 @@ static int read_store(struct maps *m)
 	ret = bav_store_exec(store, filter_sql, NULL, 0, row_cb, m, &error);
 	if (ret != BAV_OK) {
 		fprintf(stderr, "bav maps: %s; files left unchanged\n", error);
-		sl_free(&m->rows);
+		maps_list_free(&m->rows);
 		ret = store_cmd_exit(ret);
 	}
 	bav_store_close(&store);
@@ -237,21 +172,6 @@ static void split_row(char *row, const char *col[NCOLS])
 	}
 }
 
-static bool aml_or_reply(const char *a)
-{
-	const char *p = NULL;
-
-	if (strncasecmp(a, "aml_", 4) == 0)
-		p = a + 4;
-	else if (strncasecmp(a, "reply_", 6) == 0)
-		p = a + 6;
-	if (p == NULL || !isdigit((unsigned char)*p))
-		return false;
-	while (isdigit((unsigned char)*p))
-		p++;
-	return *p == '@';
-}
-
 /* Pass 1: the domains of the filter addresses. */
 static void collect_domains(struct maps *m)
 {
@@ -268,7 +188,7 @@ static void collect_domains(struct maps *m)
 		     tok = strtok_r(NULL, ", \t", &save)) {
 			const char *at = strchr(tok, '@');
 
-			if (at != NULL && !aml_or_reply(tok))
+			if (at != NULL && !maps_aml_or_reply(tok))
 				add_domain(m, at + 1);
 		}
 		free(row);
@@ -282,17 +202,17 @@ static void filter_lines(struct maps *m, const char *col[NCOLS])
 	char *addrs, *tok, *save = NULL;
 	size_t i;
 
-	opt(opts, sizeof(opts), "rid", rid);
+	maps_opt(opts, sizeof(opts), "rid", rid);
 	if (strcmp(col[1], "0") != 0)
-		opt(opts, sizeof(opts), "cid", col[1]);
+		maps_opt(opts, sizeof(opts), "cid", col[1]);
 	if (atoi(col[4]) != 0)
-		opt(opts, sizeof(opts), "fwd", col[5]);
-	opt(opts, sizeof(opts), "spam_email", col[12]);
-	opt(opts, sizeof(opts), "spam_fwd", col[13]);
-	opt(opts, sizeof(opts), "spam_req", col[14]);
+		maps_opt(opts, sizeof(opts), "fwd", col[5]);
+	maps_opt(opts, sizeof(opts), "spam_email", col[12]);
+	maps_opt(opts, sizeof(opts), "spam_fwd", col[13]);
+	maps_opt(opts, sizeof(opts), "spam_req", col[14]);
 	if (atoi(col[6]) != 0 && col[7][0] != '\0' && col[8][0] != '\0') {
-		opt(opts, sizeof(opts), "ar", rid);
-		opt(opts, sizeof(opts), "armid", col[7]);
+		maps_opt(opts, sizeof(opts), "ar", rid);
+		maps_opt(opts, sizeof(opts), "armid", col[7]);
 	} else if (atoi(col[6]) != 0) {
 		fprintf(stderr, "bav maps: filter %s: autoresponder needs a "
 			"mailing id and a security token, disabled\n", rid);
@@ -301,45 +221,46 @@ static void filter_lines(struct maps *m, const char *col[NCOLS])
 		char sub[64];
 
 		snprintf(sub, sizeof(sub), "%s:%s", col[10], col[11]);
-		opt(opts, sizeof(opts), "sub", sub);
+		maps_opt(opts, sizeof(opts), "sub", sub);
 	}
 	if (strcmp(action, "reject") == 0 || strcmp(action, "tempfail") == 0)
 		snprintf(value, sizeof(value), "%s", action);
 	else
 		snprintf(value, sizeof(value), "accept:%s", opts);
 	snprintf(line, sizeof(line), "aml_%s@%s\t%s", rid, m->filter, value);
-	sl_add(&m->lines, line);
+	maps_list_add(&m->lines, line);
 	snprintf(line, sizeof(line), "reply_%s@%s\t%s", rid, m->filter, value);
-	sl_add(&m->lines, line);
+	maps_list_add(&m->lines, line);
 	for (i = 0; i < m->domains.n; i++) {
 		if (strcmp(m->domains.v[i], m->filter) == 0)
 			continue;
 		snprintf(line, sizeof(line), "aml_%s@%s\talias:aml_%s@%s", rid,
 			 m->domains.v[i], rid, m->filter);
-		sl_add(&m->lines, line);
+		maps_list_add(&m->lines, line);
 		snprintf(line, sizeof(line), "reply_%s@%s\talias:reply_%s@%s",
 			 rid, m->domains.v[i], rid, m->filter);
-		sl_add(&m->lines, line);
+		maps_list_add(&m->lines, line);
 	}
 	if ((addrs = strdup(col[2])) == NULL)
 		abort();
 	for (tok = strtok_r(addrs, ", \t", &save); tok != NULL;
 	     tok = strtok_r(NULL, ", \t", &save)) {
-		if (strchr(tok, '@') == NULL || aml_or_reply(tok))
+		if (strchr(tok, '@') == NULL || maps_aml_or_reply(tok))
 			continue;
 		snprintf(key, sizeof(key), "%s", tok);
 		for (i = 0; key[i] != '\0'; i++)
 			key[i] = (char)tolower((unsigned char)key[i]);
-		if (strncmp(key, "fbl@", 4) == 0 || sl_has(&m->used, key)) {
+		if (strncmp(key, "fbl@", 4) == 0 ||
+		    maps_list_find(&m->used, key) >= 0) {
 			fprintf(stderr, "bav maps: filter %s: address %s %s, "
 				"skipped\n", rid, tok, strncmp(key, "fbl@", 4)
 				== 0 ? "is reserved" : "is used twice");
 			continue;
 		}
-		sl_add(&m->used, key);
+		maps_list_add(&m->used, key);
 		snprintf(line, sizeof(line), "%s\talias:aml_%s@%s", tok, rid,
 			 m->filter);
-		sl_add(&m->lines, line);
+		maps_list_add(&m->lines, line);
 	}
 	free(addrs);
 }
@@ -351,19 +272,19 @@ static void build(struct maps *m)
 
 	add_domain(m, m->filter);
 	collect_domains(m);
-	qsort(m->domains.v, m->domains.n, sizeof(char *), cmp_str);
+	maps_list_sort(&m->domains);
 	if (m->fqdn != NULL && *m->fqdn != '\0') {
 		snprintf(line, sizeof(line), "@%s\taccept:rid=local", m->fqdn);
-		sl_add(&m->lines, line);
+		maps_list_add(&m->lines, line);
 	}
 	snprintf(line, sizeof(line), "fbl@%s\taccept:rid=fbl", m->filter);
-	sl_add(&m->lines, line);
+	maps_list_add(&m->lines, line);
 	for (i = 0; i < m->domains.n; i++) {
 		if (strcmp(m->domains.v[i], m->filter) == 0)
 			continue;
 		snprintf(line, sizeof(line), "fbl@%s\talias:fbl@%s",
 			 m->domains.v[i], m->filter);
-		sl_add(&m->lines, line);
+		maps_list_add(&m->lines, line);
 	}
 	for (r = 0; r < m->rows.n; r++) {
 		char *row = strdup(m->rows.v[r]);
@@ -379,160 +300,42 @@ static void build(struct maps *m)
 
 /* ---- writing -------------------------------------------------------------- */
 
-/* The lines, each ending in a newline, as one malloc'ed string. */
-static char *join(const struct strlist *l)
-{
-	size_t len = 1, pos = 0, n, i;
-	char *s;
-
-	for (i = 0; i < l->n; i++)
-		len += strlen(l->v[i]) + 1;	/* @UNSAFE: counted here */
-	if ((s = malloc(len)) == NULL)
-		abort();
-	for (i = 0; i < l->n; i++) {
-		n = strlen(l->v[i]);
-		memcpy(s + pos, l->v[i], n);
-		s[pos + n] = '\n';
-		pos += n + 1;
-	}
-	s[pos] = '\0';
-	return s;
-}
-
-static bool same_content(const char *path, const char *text)
-{
-	size_t len = strlen(text);
-	char *buf;
-	FILE *fp = fopen(path, "re");
-	bool same;
-
-	if (fp == NULL)
-		return false;
-	if ((buf = malloc(len + 2)) == NULL)
-		abort();
-	same = fread(buf, 1, len + 1, fp) == len && memcmp(buf, text, len) == 0;
-	fclose(fp);
-	free(buf);
-	return same;
-}
-
-/* Write text to path atomically: 0 unchanged, 1 written, -1 error. */
-static int write_atomic(const char *path, const char *text)
-{
-	char tmp[4096];
-	size_t len = strlen(text);
-	int fd;
-
-	if (same_content(path, text))
-		return 0;
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0 ||
-	    close(fd) < 0 || rename(tmp, path) < 0) {
-		fprintf(stderr, "bav maps: write %s: %s\n", path,
-			strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	return 1;
-}
-
-static int run_postmap(const struct maps *m, const char *path)
-{
-	char arg[4200];
-	char *argv[] = { (char *)m->postmap, arg, NULL };
-	pid_t pid;
-	int status, err;
-
-	snprintf(arg, sizeof(arg), "%s:%s", m->map_type, path);
-	err = posix_spawn(&pid, m->postmap, NULL, NULL, argv, environ);
-	if (err != 0) {
-		fprintf(stderr, "bav maps: %s: %s\n", m->postmap, strerror(err));
-		return -1;
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "bav maps: postmap %s failed\n", arg);
-		return -1;
-	}
-	return 0;
-}
-
-static bool map_missing(const struct maps *m, const char *path)
-{
-	char db[4200];
-	struct stat st;
-
-	snprintf(db, sizeof(db), "%s.%s", path,
-		 strcmp(m->map_type, "cdb") == 0 ? "cdb" :
-		 strcmp(m->map_type, "lmdb") == 0 ? "lmdb" : "db");
-	return stat(db, &st) < 0;
-}
-
 /* Write one file (and its map); returns an exit status. */
 static int output(const struct maps *m, const char *path, const char *text,
 		  bool is_map)
 {
-	int w;
-
-	if (path == NULL)
-		return 0;
-	if (m->dry_run) {
-		fputs(text, stdout);
-		return 0;
-	}
-	if ((w = write_atomic(path, text)) < 0)
-		return CMD_EX_CANTCREAT;
-	if (is_map && m->map_type != NULL && (w == 1 || map_missing(m, path)) &&
-	    run_postmap(m, path) < 0)
-		return CMD_EX_FAIL;
-	return 0;
-}
-
-int cmd_maps_write_file(const char *path, const char *text,
-			const char *map_type, const char *postmap,
-			bool dry_run)
-{
-	struct maps m;
-
-	memset(&m, 0, sizeof(m));
-	m.map_type = map_type;
-	m.postmap = postmap;
-	m.dry_run = dry_run;
-	return output(&m, path, text, true);
+	return cmd_maps_write_file(path, text, is_map ? m->map_type : NULL,
+				   m->postmap, m->dry_run);
 }
 
 static int write_files(struct maps *m)
 {
-	struct strlist relay = { NULL, 0, 0 }, transport = { NULL, 0, 0 };
+	struct maps_list relay = { NULL, 0, 0 }, transport = { NULL, 0, 0 };
 	char line[512], *text;
 	size_t i;
 	int ret = 0, r;
 
 	for (i = 0; i < m->domains.n; i++) {
 		snprintf(line, sizeof(line), "%s\tdummy", m->domains.v[i]);
-		sl_add(&relay, line);
+		maps_list_add(&relay, line);
 		snprintf(line, sizeof(line), "%s\t%s", m->domains.v[i],
 			 m->transport_name);
-		sl_add(&transport, line);
+		maps_list_add(&transport, line);
 	}
-	text = join(&m->lines);
+	text = maps_list_join(&m->lines);
 	r = output(m, m->bav_conf, text, false);
 	ret = ret == 0 ? r : ret;
 	free(text);
-	text = join(&relay);
+	text = maps_list_join(&relay);
 	r = output(m, m->relay, text, true);
 	ret = ret == 0 ? r : ret;
 	free(text);
-	text = join(&transport);
+	text = maps_list_join(&transport);
 	r = output(m, m->transport, text, true);
 	ret = ret == 0 ? r : ret;
 	free(text);
-	sl_free(&relay);
-	sl_free(&transport);
+	maps_list_free(&relay);
+	maps_list_free(&transport);
 	return ret;
 }
 
@@ -598,12 +401,12 @@ int cmd_maps(int argc, char **argv)
 		case OPT_POSTMAP: m.postmap = optarg; break;
 		case OPT_DRY: m.dry_run = true; break;
 		default:
-			sl_free(&m.domains);
+			maps_list_free(&m.domains);
 			return maps_usage();
 		}
 	}
 	if (m.filter == NULL || optind != argc) {
-		sl_free(&m.domains);
+		maps_list_free(&m.domains);
 		return maps_usage();
 	}
 	/* main.cf's address_table when main.cf sets it (or data_directory):
@@ -615,7 +418,7 @@ int cmd_maps(int argc, char **argv)
 	snprintf(filter, sizeof(filter), "%s", m.filter);
 	if (!valid_domain(filter)) {
 		fprintf(stderr, "bav maps: bad filter domain: %s\n", m.filter);
-		sl_free(&m.domains);
+		maps_list_free(&m.domains);
 		return CMD_EX_USAGE;
 	}
 	m.filter = filter;
@@ -624,9 +427,9 @@ int cmd_maps(int argc, char **argv)
 		build(&m);
 		ret = write_files(&m);
 	}
-	sl_free(&m.domains);
-	sl_free(&m.used);
-	sl_free(&m.lines);
-	sl_free(&m.rows);
+	maps_list_free(&m.domains);
+	maps_list_free(&m.used);
+	maps_list_free(&m.lines);
+	maps_list_free(&m.rows);
 	return ret;
 }

@@ -66,6 +66,7 @@
 #include "cmd.h"
 #include "cmd_store.h"
 #include "cmd_emm.h"
+#include "maps_common.h"
 #include "bav_addrtable.h"
 
 #include <ctype.h>
@@ -78,11 +79,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-struct slist {
-	char **v;
-	size_t n, alloc;
-};
-
 /* One mailloop_tbl row; columns as text ("" for NULL). */
 enum { F_RID, F_CID, F_ADDR, F_FWD_EN, F_FWD, F_AR_EN, F_AR_MID, F_TOKEN,
        F_SUB_EN, F_LIST, F_FORM, F_SPAM_EMAIL, F_SPAM_FWD, F_SPAM_REQ,
@@ -90,8 +86,8 @@ enum { F_RID, F_CID, F_ADDR, F_FWD_EN, F_FWD, F_AR_EN, F_AR_MID, F_TOKEN,
 
 struct filter {
 	char *col[F_NCOLS];
-	struct slist aliases;		/* accepted filter addresses */
-	struct slist domains;		/* their domains, lower-case */
+	struct maps_list aliases;		/* accepted filter addresses */
+	struct maps_list domains;		/* their domains, lower-case */
 	const char *company_domain;	/* valid, lower-case, or NULL */
 };
 
@@ -102,55 +98,12 @@ struct emm_maps {
 	bool dry_run;
 	char filter[256];
 	char *company1_domain;
-	struct slist company_ids, company_domains; /* active, parallel */
+	struct maps_list company_ids, company_domains; /* active, parallel */
 	struct filter *filters;
 	size_t nfilters, afilters;
-	struct slist old_relay, old_relay_val, old_tr, old_tr_val;
-	struct slist mine, fwd_domains, managed, used, lines;
+	struct maps_list old_relay, old_relay_val, old_tr, old_tr_val;
+	struct maps_list mine, fwd_domains, managed, used, lines;
 };
-
-static void sl_add(struct slist *l, const char *s)
-{
-	if (l->n == l->alloc) {
-		l->alloc = l->alloc != 0 ? l->alloc * 2 : 16;
-		l->v = realloc(l->v, l->alloc * sizeof(*l->v)); /* @UNSAFE */
-		if (l->v == NULL)
-			abort();
-	}
-	if ((l->v[l->n++] = strdup(s)) == NULL)
-		abort();
-}
-
-static ssize_t sl_find(const struct slist *l, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], s) == 0)
-			return (ssize_t)i;
-	return -1;
-}
-
-static void sl_add_once(struct slist *l, const char *s)
-{
-	if (sl_find(l, s) < 0)
-		sl_add(l, s);
-}
-
-static void sl_free(struct slist *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* OpenEMM's valid domain, ^[0-9a-z][0-9a-z_+-]*(\.[0-9a-z][0-9a-z_+-]*)+$
    case-insensitively; copies it lower-cased (and trimmed) into buf. */
@@ -182,27 +135,6 @@ static bool emm_domain(const char *d, char *buf, size_t size)
 		d++;
 	buf[len] = '\0';
 	return *d == '\0' && dot && !start;
-}
-
-/* Append ",name=value" with "%" and "," escaped (spec 3.1). */
-static void add_opt(char *buf, size_t size, const char *name,
-		    const char *value)
-{
-	size_t len = strlen(buf);
-	const char *p;
-
-	if (value == NULL || *value == '\0')
-		return;
-	len += (size_t)snprintf(buf + len, size - len, "%s%s=",
-				len > 0 ? "," : "", name);
-	for (p = value; *p != '\0' && len + 4 < size; p++) {
-		if (*p == '%' || *p == ',')
-			len += (size_t)snprintf(buf + len, size - len, "%%%02X",
-						(unsigned char)*p);
-		else
-			buf[len++] = *p;
-	}
-	buf[len < size ? len : size - 1] = '\0';
 }
 
 /* ---- reading the database ---------------------------------------------- */
@@ -254,8 +186,8 @@ static int company_row(void *ctx, const struct bav_store_value *v,
 			"domain\n", v[0].s);
 		return 0;
 	}
-	sl_add(&m->company_ids, v[0].s);
-	sl_add(&m->company_domains, dom);
+	maps_list_add(&m->company_ids, v[0].s);
+	maps_list_add(&m->company_domains, dom);
 	return 0;
 }
 
@@ -329,8 +261,8 @@ static int read_db(struct emm_maps *m)
 /* ---- the old relay and transport files ---------------------------------- */
 
 /* "domain<blank>value" lines; invalid and duplicate domains dropped. */
-static void read_map(const char *path, struct slist *keys,
-		     struct slist *vals, const char *def)
+static void read_map(const char *path, struct maps_list *keys,
+		     struct maps_list *vals, const char *def)
 {
 	char line[2048], dom[256];
 	FILE *fp;
@@ -350,30 +282,15 @@ static void read_map(const char *path, struct slist *keys,
 			*val++ = '\0';
 		while (isspace((unsigned char)*val))
 			val++;
-		if (!emm_domain(p, dom, sizeof(dom)) || sl_find(keys, dom) >= 0)
+		if (!emm_domain(p, dom, sizeof(dom)) || maps_list_find(keys, dom) >= 0)
 			continue;
-		sl_add(keys, dom);
-		sl_add(vals, *val != '\0' ? val : def);
+		maps_list_add(keys, dom);
+		maps_list_add(vals, *val != '\0' ? val : def);
 	}
 	fclose(fp);
 }
 
 /* ---- building ----------------------------------------------------------- */
-
-static bool aml_or_reply(const char *a)
-{
-	const char *p = NULL;
-
-	if (strncasecmp(a, "aml_", 4) == 0)
-		p = a + 4;
-	else if (strncasecmp(a, "reply_", 6) == 0)
-		p = a + 6;
-	if (p == NULL || !isdigit((unsigned char)*p))
-		return false;
-	while (isdigit((unsigned char)*p))
-		p++;
-	return *p == '@';
-}
 
 /* Pass 1 for one filter: its accepted filter addresses and domains. */
 static void filter_addresses(struct emm_maps *m, struct filter *f)
@@ -383,7 +300,7 @@ static void filter_addresses(struct emm_maps *m, struct filter *f)
 	ssize_t c;
 	size_t i;
 
-	if ((c = sl_find(&m->company_ids, f->col[F_CID])) >= 0)
+	if ((c = maps_list_find(&m->company_ids, f->col[F_CID])) >= 0)
 		f->company_domain = m->company_domains.v[c];
 	if ((list = strdup(f->col[F_ADDR])) == NULL)
 		abort();
@@ -391,7 +308,7 @@ static void filter_addresses(struct emm_maps *m, struct filter *f)
 	     tok = strtok_r(NULL, ", \t\r\n", &save)) {
 		const char *at = strchr(tok, '@');
 
-		if (at == NULL || aml_or_reply(tok))
+		if (at == NULL || maps_aml_or_reply(tok))
 			continue;
 		if (!emm_domain(at + 1, dom, sizeof(dom))) {
 			fprintf(stderr, "bav maps: filter %s: address %s has "
@@ -402,17 +319,17 @@ static void filter_addresses(struct emm_maps *m, struct filter *f)
 			 dom);
 		for (i = 0; key[i] != '@'; i++)
 			key[i] = (char)tolower((unsigned char)key[i]);
-		if (strncmp(key, "fbl@", 4) == 0 || sl_find(&m->used, key) >= 0) {
+		if (strncmp(key, "fbl@", 4) == 0 || maps_list_find(&m->used, key) >= 0) {
 			fprintf(stderr, "bav maps: filter %s: address %s %s, "
 				"skipped\n", rid, tok, strncmp(key, "fbl@", 4)
 				== 0 ? "is reserved" : "is used twice");
 			continue;
 		}
-		sl_add(&m->used, key);
-		sl_add(&f->aliases, tok);
+		maps_list_add(&m->used, key);
+		maps_list_add(&f->aliases, tok);
 		if (strcmp(dom, m->filter) != 0)
-			sl_add_once(&f->domains, dom);
-		sl_add_once(&m->mine, dom);
+			maps_list_add_once(&f->domains, dom);
+		maps_list_add_once(&m->mine, dom);
 	}
 	free(list);
 }
@@ -431,7 +348,7 @@ static void forward_domains(struct emm_maps *m, const struct filter *f)
 		const char *at = strchr(tok, '@');
 
 		if (at != NULL && emm_domain(at + 1, dom, sizeof(dom)))
-			sl_add_once(&m->fwd_domains, dom);
+			maps_list_add_once(&m->fwd_domains, dom);
 	}
 	free(list);
 }
@@ -444,17 +361,17 @@ static void managed_domains(struct emm_maps *m)
 	for (i = 0; i < m->mine.n; i++) {
 		const char *d = m->mine.v[i];
 
-		if (sl_find(&m->fwd_domains, d) >= 0 &&
-		    sl_find(&m->old_relay, d) < 0 &&
-		    sl_find(&m->company_domains, d) < 0 &&
+		if (maps_list_find(&m->fwd_domains, d) >= 0 &&
+		    maps_list_find(&m->old_relay, d) < 0 &&
+		    maps_list_find(&m->company_domains, d) < 0 &&
 		    strcmp(d, m->filter) != 0) {
 			fprintf(stderr, "bav maps: %s is a forward target, "
 				"not made a relay domain\n", d);
 			continue;
 		}
-		sl_add(&m->managed, d);
+		maps_list_add(&m->managed, d);
 	}
-	qsort(m->managed.v, m->managed.n, sizeof(char *), cmp_str);
+	maps_list_sort(&m->managed);
 }
 
 static void filter_options(const struct filter *f, char *opts, size_t size)
@@ -464,9 +381,9 @@ static void filter_options(const struct filter *f, char *opts, size_t size)
 	size_t len;
 
 	opts[0] = '\0';
-	add_opt(opts, size, "rid", rid);
+	maps_opt(opts, size, "rid", rid);
 	if (atoll(f->col[F_CID]) != 0)
-		add_opt(opts, size, "cid", f->col[F_CID]);
+		maps_opt(opts, size, "cid", f->col[F_CID]);
 	if (atoi(f->col[F_FWD_EN]) != 0) {
 		const char *p = f->col[F_FWD];
 
@@ -476,15 +393,15 @@ static void filter_options(const struct filter *f, char *opts, size_t size)
 		len = strlen(fwd);
 		while (len > 0 && isspace((unsigned char)fwd[len - 1]))
 			fwd[--len] = '\0';
-		add_opt(opts, size, "fwd", fwd);
+		maps_opt(opts, size, "fwd", fwd);
 	}
-	add_opt(opts, size, "spam_email", f->col[F_SPAM_EMAIL]);
-	add_opt(opts, size, "spam_fwd", f->col[F_SPAM_FWD]);
-	add_opt(opts, size, "spam_req", f->col[F_SPAM_REQ]);
+	maps_opt(opts, size, "spam_email", f->col[F_SPAM_EMAIL]);
+	maps_opt(opts, size, "spam_fwd", f->col[F_SPAM_FWD]);
+	maps_opt(opts, size, "spam_req", f->col[F_SPAM_REQ]);
 	if (atoi(f->col[F_AR_EN]) != 0) {
 		if (atoll(f->col[F_AR_MID]) != 0 && f->col[F_TOKEN][0] != '\0') {
-			add_opt(opts, size, "ar", rid);
-			add_opt(opts, size, "armid", f->col[F_AR_MID]);
+			maps_opt(opts, size, "ar", rid);
+			maps_opt(opts, size, "armid", f->col[F_AR_MID]);
 		} else {
 			fprintf(stderr, "bav maps: filter %s: autoresponder "
 				"needs a mailing id and a security token, "
@@ -495,49 +412,36 @@ static void filter_options(const struct filter *f, char *opts, size_t size)
 	    atoll(f->col[F_FORM]) != 0) {
 		snprintf(sub, sizeof(sub), "%s:%s", f->col[F_LIST],
 			 f->col[F_FORM]);
-		add_opt(opts, size, "sub", sub);
+		maps_opt(opts, size, "sub", sub);
 	}
-}
-
-static void addf(struct slist *l, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void addf(struct slist *l, const char *fmt, ...)
-{
-	char line[4800];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	sl_add(l, line);
 }
 
 static void filter_lines(struct emm_maps *m, const struct filter *f)
 {
 	const char *rid = f->col[F_RID], *flt = m->filter;
-	struct slist cand = { NULL, 0, 0 };
+	struct maps_list cand = { NULL, 0, 0 };
 	char opts[4096];
 	size_t i;
 
 	filter_options(f, opts, sizeof(opts));
-	addf(&m->lines, "aml_%s@%s\taccept:%s", rid, flt, opts);
-	addf(&m->lines, "reply_%s@%s\taccept:%s", rid, flt, opts);
+	maps_list_addf(&m->lines, "aml_%s@%s\taccept:%s", rid, flt, opts);
+	maps_list_addf(&m->lines, "reply_%s@%s\taccept:%s", rid, flt, opts);
 	for (i = 0; i < f->domains.n; i++)
-		if (sl_find(&m->managed, f->domains.v[i]) >= 0)
-			sl_add(&cand, f->domains.v[i]);
+		if (maps_list_find(&m->managed, f->domains.v[i]) >= 0)
+			maps_list_add(&cand, f->domains.v[i]);
 	if (f->company_domain != NULL && strcmp(f->company_domain, flt) != 0 &&
-	    sl_find(&m->managed, f->company_domain) >= 0)
-		sl_add_once(&cand, f->company_domain);
+	    maps_list_find(&m->managed, f->company_domain) >= 0)
+		maps_list_add_once(&cand, f->company_domain);
 	for (i = 0; i < cand.n; i++) {
-		addf(&m->lines, "aml_%s@%s\talias:aml_%s@%s", rid, cand.v[i],
+		maps_list_addf(&m->lines, "aml_%s@%s\talias:aml_%s@%s", rid, cand.v[i],
 		     rid, flt);
-		addf(&m->lines, "reply_%s@%s\talias:reply_%s@%s", rid,
+		maps_list_addf(&m->lines, "reply_%s@%s\talias:reply_%s@%s", rid,
 		     cand.v[i], rid, flt);
 	}
 	for (i = 0; i < f->aliases.n; i++)
-		addf(&m->lines, "%s\talias:aml_%s@%s", f->aliases.v[i], rid,
+		maps_list_addf(&m->lines, "%s\talias:aml_%s@%s", f->aliases.v[i], rid,
 		     flt);
-	sl_free(&cand);
+	maps_list_free(&cand);
 }
 
 /* A forward target in a managed domain that is not a filter address
@@ -556,12 +460,12 @@ static void check_forwards(const struct emm_maps *m, const struct filter *f)
 		const char *at = strchr(tok, '@');
 
 		if (at == NULL || !emm_domain(at + 1, dom, sizeof(dom)) ||
-		    sl_find(&m->managed, dom) < 0)
+		    maps_list_find(&m->managed, dom) < 0)
 			continue;
 		snprintf(key, sizeof(key), "%s", tok);
 		for (i = 0; key[i] != '\0'; i++)
 			key[i] = (char)tolower((unsigned char)key[i]);
-		if (sl_find(&m->used, key) < 0 && !aml_or_reply(key))
+		if (maps_list_find(&m->used, key) < 0 && !maps_aml_or_reply(key))
 			fprintf(stderr, "bav maps: filter %s: forward address "
 				"%s is in a managed domain\n", f->col[F_RID],
 				tok);
@@ -573,20 +477,20 @@ static void build(struct emm_maps *m)
 {
 	size_t i;
 
-	sl_add_once(&m->mine, m->filter);
+	maps_list_add_once(&m->mine, m->filter);
 	for (i = 0; i < m->company_domains.n; i++)
-		sl_add_once(&m->mine, m->company_domains.v[i]);
+		maps_list_add_once(&m->mine, m->company_domains.v[i]);
 	for (i = 0; i < m->nfilters; i++) {
 		filter_addresses(m, &m->filters[i]);
 		forward_domains(m, &m->filters[i]);
 	}
 	managed_domains(m);
 	if (m->fqdn != NULL && *m->fqdn != '\0')
-		addf(&m->lines, "@%s\taccept:rid=local", m->fqdn);
-	addf(&m->lines, "fbl@%s\taccept:rid=fbl", m->filter);
+		maps_list_addf(&m->lines, "@%s\taccept:rid=local", m->fqdn);
+	maps_list_addf(&m->lines, "fbl@%s\taccept:rid=fbl", m->filter);
 	for (i = 0; i < m->managed.n; i++)
 		if (strcmp(m->managed.v[i], m->filter) != 0)
-			addf(&m->lines, "fbl@%s\talias:fbl@%s",
+			maps_list_addf(&m->lines, "fbl@%s\talias:fbl@%s",
 			     m->managed.v[i], m->filter);
 	for (i = 0; i < m->nfilters; i++) {
 		filter_lines(m, &m->filters[i]);
@@ -596,41 +500,22 @@ static void build(struct emm_maps *m)
 
 /* ---- writing ------------------------------------------------------------ */
 
-static char *join(const struct slist *l)
-{
-	size_t len = 1, pos = 0, n, i;
-	char *s;
-
-	for (i = 0; i < l->n; i++)
-		len += strlen(l->v[i]) + 1;	/* @UNSAFE: counted here */
-	if ((s = malloc(len)) == NULL)
-		abort();
-	for (i = 0; i < l->n; i++) {
-		n = strlen(l->v[i]);
-		memcpy(s + pos, l->v[i], n);
-		s[pos + n] = '\n';
-		pos += n + 1;
-	}
-	s[pos] = '\0';
-	return s;
-}
-
 /* The relay and transport texts: managed domains in order; an old
    line's value is kept (spec 4.2 steps 1 and 4). */
-static char *map_text(const struct emm_maps *m, const struct slist *keys,
-		      const struct slist *vals, const char *def)
+static char *map_text(const struct emm_maps *m, const struct maps_list *keys,
+		      const struct maps_list *vals, const char *def)
 {
-	struct slist out = { NULL, 0, 0 };
+	struct maps_list out = { NULL, 0, 0 };
 	char *text;
 	ssize_t k;
 	size_t i;
 
 	for (i = 0; i < m->managed.n; i++) {
-		k = sl_find(keys, m->managed.v[i]);
-		addf(&out, "%s\t%s", m->managed.v[i], k >= 0 ? vals->v[k] : def);
+		k = maps_list_find(keys, m->managed.v[i]);
+		maps_list_addf(&out, "%s\t%s", m->managed.v[i], k >= 0 ? vals->v[k] : def);
 	}
-	text = join(&out);
-	sl_free(&out);
+	text = maps_list_join(&out);
+	maps_list_free(&out);
 	return text;
 }
 
@@ -640,7 +525,7 @@ static int write_all(struct emm_maps *m)
 	char *conf, *relay, *tr, *error = NULL;
 	int ret = 0, r;
 
-	conf = join(&m->lines);
+	conf = maps_list_join(&m->lines);
 	if (bav_addrtable_load_mem("generated bav.conf", conf, strlen(conf),
 				   &table, &error) != BAV_OK) {
 		fprintf(stderr, "bav maps: %s; files left unchanged\n", error);
@@ -734,22 +619,22 @@ static void emm_free(struct emm_maps *m)
 	for (i = 0; i < m->nfilters; i++) {
 		for (c = 0; c < F_NCOLS; c++)
 			free(m->filters[i].col[c]);
-		sl_free(&m->filters[i].aliases);
-		sl_free(&m->filters[i].domains);
+		maps_list_free(&m->filters[i].aliases);
+		maps_list_free(&m->filters[i].domains);
 	}
 	free(m->filters);
 	free(m->company1_domain);
-	sl_free(&m->company_ids);
-	sl_free(&m->company_domains);
-	sl_free(&m->old_relay);
-	sl_free(&m->old_relay_val);
-	sl_free(&m->old_tr);
-	sl_free(&m->old_tr_val);
-	sl_free(&m->mine);
-	sl_free(&m->fwd_domains);
-	sl_free(&m->managed);
-	sl_free(&m->used);
-	sl_free(&m->lines);
+	maps_list_free(&m->company_ids);
+	maps_list_free(&m->company_domains);
+	maps_list_free(&m->old_relay);
+	maps_list_free(&m->old_relay_val);
+	maps_list_free(&m->old_tr);
+	maps_list_free(&m->old_tr_val);
+	maps_list_free(&m->mine);
+	maps_list_free(&m->fwd_domains);
+	maps_list_free(&m->managed);
+	maps_list_free(&m->used);
+	maps_list_free(&m->lines);
 }
 
 int cmd_maps_emm(int argc, char **argv)
