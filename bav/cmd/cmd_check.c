@@ -446,38 +446,34 @@ static int sock_connect(struct check *c, const char **error_r)
 	return fd;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
+/* All of len bytes: read into rbuf, or (rbuf NULL) write wbuf; 0, or -1
+   on an error or end of file (errno set, 0 at end of file). */
+static int io_full(int fd, void *rbuf, const void *wbuf, size_t len)
 {
-	const char *p = buf;
+	size_t done = 0;
 
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+	while (done < len) {
+		ssize_t n = rbuf != NULL ?
+			read(fd, (char *)rbuf + done, len - done) :
+			write(fd, (const char *)wbuf + done, len - done);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return -1;
-		p += n;
-		len -= (size_t)n;
+		done += (size_t)n;
 	}
 	return 0;
 }
 
+static int write_all(int fd, const void *buf, size_t len)
+{
+	return io_full(fd, NULL, buf, len);
+}
+
 static int read_full(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return io_full(fd, buf, NULL, len);
 }
 
 static const char *io_error(struct check *c, const char *what)

@@ -149,13 +149,17 @@ esac
 expect "bounces without a store" 3 UNKNOWN bounces --store "sqlite:$T/no/such/dir/x.db"
 
 # ---- daemons -----------------------------------------------------------
+# start_daemon NAME PROGRAM SOCKET: PROGRAM on unix:SOCKET with $T/bav.conf,
+# its output in $T/NAME.log, killed by the cleanup
+start_daemon() {
+	"$2" -s "unix:$3" -c "$T/bav.conf" -L info > "$T/$1.log" 2>&1 &
+	pids="$pids $!"
+	wait_sock "$3" "$1"
+}
 printf 'known@loop.test\taccept:rid=7\n' > "$T/bav.conf"
 expect "milter not running" 2 CRITICAL milter -s "unix:$T/milter.sock"
 if [ -x "$MILTER" ]; then
-	"$MILTER" -s "unix:$T/milter.sock" -c "$T/bav.conf" -L info \
-		> "$T/milter.log" 2>&1 &
-	pids="$pids $!"
-	wait_sock "$T/milter.sock" milter
+	start_daemon milter "$MILTER" "$T/milter.sock"
 	expect "milter negotiates" 0 OK milter -s "unix:$T/milter.sock"
 	expect "milter slower than -w 0" 1 WARNING milter -s "$T/milter.sock" -w 0
 	expect "milter slower than -c 0" 2 CRITICAL milter -s "unix:$T/milter.sock" -w 0 -c 0
@@ -166,10 +170,7 @@ else
 fi
 
 if [ -x "$POLICYD" ]; then
-	"$POLICYD" -s "unix:$T/policy.sock" -c "$T/bav.conf" -L info \
-		> "$T/policyd.log" 2>&1 &
-	pids="$pids $!"
-	wait_sock "$T/policy.sock" policyd
+	start_daemon policyd "$POLICYD" "$T/policy.sock"
 	expect "policyd answers" 0 OK policyd -s "unix:$T/policy.sock"
 	expect "policyd known address" 0 OK policyd -s "unix:$T/policy.sock" \
 		--address known@loop.test --expect DUNNO
