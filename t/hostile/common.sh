@@ -8,6 +8,16 @@
 #	maxrss CMD... (runs CMD, stdout and stderr to $T/out and $T/err,
 #	prints "RC KB": its exit status and its peak resident set size,
 #	from getrusage(RUSAGE_CHILDREN) in python3).
+#	For the daemon tests (a daemon on the unix socket $SOCK, its pid
+#	in $pid, attacked by $T/attack.py):
+#	daemon_start NAME ERRFILE CMD...  runs CMD in the background
+#		(under $BAV_VALGRIND), stderr to ERRFILE, and waits up to
+#		10 s for $SOCK (fail and finish if it does not come);
+#	daemon_attack NAME ERRFILE KB  runs $T/attack.py $SOCK, checks that
+#		it ran, that the daemon still runs and that its peak RSS
+#		stayed below KB (not under valgrind or ASan);
+#	daemon_stop ERRFILE [exit0]  SIGTERM and wait (with exit0: expect
+#		exit status 0), then no sanitizer report in ERRFILE.
 SRC=$(cd "${top_srcdir:-.}" && pwd)
 BUILD=$(cd "${top_builddir:-.}" && pwd)
 BAV=$BUILD/bav/bav
@@ -42,4 +52,33 @@ stdin = open(sys.argv[3], "rb") if sys.argv[3] != "-" else subprocess.DEVNULL
 rc = subprocess.call(sys.argv[4:], stdin=stdin, stdout=out, stderr=err)
 print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 ' "$T/out" "$T/err" "${STDIN:--}" "$@"
+}
+daemon_start() {
+	dname=$1 derr=$2
+	shift 2
+	${BAV_VALGRIND:-} "$@" 2> "$derr" &
+	pid=$!
+	i=0
+	while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -S "$SOCK" ] || { fail "$dname did not start: $(cat "$derr")"; finish; }
+}
+daemon_attack() {
+	python3 "$T/attack.py" "$SOCK" > "$T/attack.out" 2>&1
+	expect "attack ran" attacked "$(tail -1 "$T/attack.out")"
+	kill -0 "$pid" 2>/dev/null && ok "$1 still runs" ||
+		fail "$1 died: $(tail -5 "$2")"
+	rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+	[ -n "$rss" ] && [ "$rss" -lt "$3" ] &&
+		ok "peak RSS ${rss} KB < $(($3 / 1024)) MB" ||
+		{ [ -n "${BAV_VALGRIND:-}${ASAN_OPTIONS:-}" ] &&
+			ok "RSS not checked (valgrind/ASan)" ||
+			fail "peak RSS ${rss:-?} KB"; }
+}
+daemon_stop() {
+	kill -TERM "$pid"; wait "$pid"
+	drc=$?
+	[ "${2:-}" = exit0 ] && expect "SIGTERM: exit 0" 0 "$drc"
+	pid=
+	grep -q 'Sanitizer\|runtime error' "$1" &&
+		fail "sanitizer: $(grep -m3 'Sanitizer\|runtime error' "$1")"
 }

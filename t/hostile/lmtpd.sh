@@ -23,12 +23,8 @@ S=$T/spool
 SOCK=$T/lmtp.sock
 pid=
 cleanup_hook() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid"; }
-${BAV_VALGRIND:-} "$BAV" lmtpd -s "unix:$SOCK" -t 2 -T 5 --spool "$S" \
-	--max-size 100000 2> "$T/lmtpd.err" &
-pid=$!
-i=0
-while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -S "$SOCK" ] || { fail "lmtpd did not start: $(cat "$T/lmtpd.err")"; finish; }
+daemon_start lmtpd "$T/lmtpd.err" "$BAV" lmtpd -s "unix:$SOCK" -t 2 -T 5 \
+	--spool "$S" --max-size 100000
 
 cat > "$T/attack.py" <<'EOP'
 import os, random, socket, sys, threading
@@ -81,13 +77,7 @@ for round in range(3):
     for t in ts: t.join()
 print("attacked")
 EOP
-python3 "$T/attack.py" "$SOCK" > "$T/attack.out" 2>&1
-expect "attack ran" attacked "$(tail -1 "$T/attack.out")"
-kill -0 "$pid" 2>/dev/null && ok "lmtpd still runs" || fail "lmtpd died"
-rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
-[ -n "$rss" ] && [ "$rss" -lt 65536 ] && ok "peak RSS ${rss} KB < 64 MB" ||
-	{ [ -n "${BAV_VALGRIND:-}${ASAN_OPTIONS:-}" ] && ok "RSS not checked (valgrind/ASan)" ||
-		fail "peak RSS ${rss:-?} KB"; }
+daemon_attack lmtpd "$T/lmtpd.err" 65536
 # what got in: only whole messages (the 500-recipient one at most)
 bad=0
 for e in "$S"/new/*; do
@@ -107,9 +97,5 @@ EOP
 expect "a good client afterwards" "refused: {}" "$(cat "$T/good.out")"
 grep -alq 'Subject: after the storm' "$S"/new/* 2>/dev/null &&
 	ok "its message is spooled" || fail "good message not spooled"
-kill -TERM "$pid"; wait "$pid"
-expect "SIGTERM: exit 0" 0 "$?"
-pid=
-grep -q 'Sanitizer\|runtime error' "$T/lmtpd.err" &&
-	fail "sanitizer: $(grep -m3 'Sanitizer\|runtime error' "$T/lmtpd.err")"
+daemon_stop "$T/lmtpd.err" exit0
 finish

@@ -27,12 +27,8 @@ SOCK=$T/milter.sock
 pid=
 cleanup_hook() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid"; }
 cp "$SRC/t/milter/bav.conf" "$T/bav.conf"
-${BAV_VALGRIND:-} "$MILTER" -s "unix:$SOCK" -c "$T/bav.conf" -L info -r 0 \
-	2> "$T/milter.err" &
-pid=$!
-i=0
-while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -S "$SOCK" ] || { fail "bav-milter did not start: $(cat "$T/milter.err")"; finish; }
+daemon_start bav-milter "$T/milter.err" "$MILTER" -s "unix:$SOCK" \
+	-c "$T/bav.conf" -L info -r 0
 
 cat > "$T/attack.py" <<'EOP'
 import random, socket, struct, sys, threading
@@ -91,22 +87,12 @@ for round in range(3):
     for t in ts: t.join()
 print("attacked")
 EOP
-python3 "$T/attack.py" "$SOCK" > "$T/attack.out" 2>&1
-expect "attack ran" attacked "$(tail -1 "$T/attack.out")"
-kill -0 "$pid" 2>/dev/null && ok "bav-milter still runs" ||
-	fail "bav-milter died: $(tail -5 "$T/milter.err")"
-rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
-[ -n "$rss" ] && [ "$rss" -lt 131072 ] && ok "peak RSS ${rss} KB < 128 MB" ||
-	{ [ -n "${BAV_VALGRIND:-}${ASAN_OPTIONS:-}" ] && ok "RSS not checked (valgrind/ASan)" ||
-		fail "peak RSS ${rss:-?} KB"; }
+daemon_attack bav-milter "$T/milter.err" 131072
 
 miltertest -D SOCK="unix:$SOCK" -s "$SRC/t/hostile/milter.lua" \
 	> "$T/good.out" 2>&1
 expect "a good client afterwards (miltertest)" 0 "$?"
 grep -q 'FAILED' "$T/good.out" && fail "miltertest: $(cat "$T/good.out")"
-kill -TERM "$pid"; wait "$pid"
-pid=
-grep -q 'Sanitizer\|runtime error' "$T/milter.err" &&
-	fail "sanitizer: $(grep -m3 'Sanitizer\|runtime error' "$T/milter.err")"
+daemon_stop "$T/milter.err"
 [ $fails -eq 0 ] || { echo "--- bav-milter"; tail -20 "$T/milter.err"; }
 finish

@@ -23,12 +23,8 @@ PD=$BUILD/policyd/bav-policyd
 SOCK=$T/policy.sock
 pid=
 cleanup_hook() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid"; }
-${BAV_VALGRIND:-} "$PD" -s "unix:$SOCK" -c "$SRC/t/policyd/bav.conf" -e \
-	-L warning -r 0 2> "$T/pd.err" &
-pid=$!
-i=0
-while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -S "$SOCK" ] || { fail "bav-policyd did not start: $(cat "$T/pd.err")"; finish; }
+daemon_start bav-policyd "$T/pd.err" "$PD" -s "unix:$SOCK" \
+	-c "$SRC/t/policyd/bav.conf" -e -L warning -r 0
 
 cat > "$T/attack.py" <<'EOP'
 import random, socket, sys, threading, time
@@ -75,14 +71,7 @@ for round in range(3):
     for t in ts: t.join()
 print("attacked")
 EOP
-python3 "$T/attack.py" "$SOCK" > "$T/attack.out" 2>&1
-expect "attack ran" attacked "$(tail -1 "$T/attack.out")"
-kill -0 "$pid" 2>/dev/null && ok "bav-policyd still runs" ||
-	fail "bav-policyd died: $(tail -5 "$T/pd.err")"
-rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
-[ -n "$rss" ] && [ "$rss" -lt 65536 ] && ok "peak RSS ${rss} KB < 64 MB" ||
-	{ [ -n "${BAV_VALGRIND:-}${ASAN_OPTIONS:-}" ] && ok "RSS not checked (valgrind/ASan)" ||
-		fail "peak RSS ${rss:-?} KB"; }
+daemon_attack bav-policyd "$T/pd.err" 65536
 
 python3 - "$SOCK" > "$T/good.out" 2>&1 <<'EOP'
 import socket, sys
@@ -104,9 +93,5 @@ grep -q '^action=dunno\|^action=DUNNO\|^action=ok\|^action=OK' "$T/good.out" &&
 grep -qi '^action=\(reject\|5\)' "$T/good.out" &&
 	ok "gone recipient: $(sed -n 2p "$T/good.out")" ||
 	fail "gone recipient: $(cat "$T/good.out")"
-kill -TERM "$pid"; wait "$pid"
-expect "SIGTERM: exit 0" 0 "$?"
-pid=
-grep -q 'Sanitizer\|runtime error' "$T/pd.err" &&
-	fail "sanitizer: $(grep -m3 'Sanitizer\|runtime error' "$T/pd.err")"
+daemon_stop "$T/pd.err" exit0
 finish
