@@ -13,7 +13,9 @@
 #	daemon_start NAME ERRFILE CMD...  runs CMD in the background
 #		(under $BAV_VALGRIND), stderr to ERRFILE, and waits up to
 #		10 s for $SOCK (fail and finish if it does not come);
-#	daemon_attack NAME ERRFILE KB  runs $T/attack.py $SOCK, checks that
+#	daemon_attack NAME ERRFILE KB  completes $T/attack.py (it defines
+#		attack(kind) and the list kinds; this runs every kind in a
+#		thread of its own, three rounds) and runs it on $SOCK, checks that
 #		it ran, that the daemon still runs and that its peak RSS
 #		stayed below KB (not under valgrind or ASan);
 #	daemon_stop ERRFILE [exit0]  SIGTERM and wait (with exit0: expect
@@ -63,6 +65,13 @@ daemon_start() {
 	[ -S "$SOCK" ] || { fail "$dname did not start: $(cat "$derr")"; finish; }
 }
 daemon_attack() {
+	cat >> "$T/attack.py" <<'EOP'
+for round in range(3):
+    ts = [threading.Thread(target=attack, args=(k,)) for k in kinds]
+    for t in ts: t.start()
+    for t in ts: t.join()
+print("attacked")
+EOP
 	python3 "$T/attack.py" "$SOCK" > "$T/attack.out" 2>&1
 	expect "attack ran" attacked "$(tail -1 "$T/attack.out")"
 	kill -0 "$pid" 2>/dev/null && ok "$1 still runs" ||

@@ -65,11 +65,6 @@ def attack(kind):
         pass
 kinds = ["binary", "nonl", "longattr", "manyattrs", "nul", "cut",
          "immediate", "pipeline", "silence", "crlf"]
-for round in range(3):
-    ts = [threading.Thread(target=attack, args=(k,)) for k in kinds]
-    for t in ts: t.start()
-    for t in ts: t.join()
-print("attacked")
 EOP
 daemon_attack bav-policyd "$T/pd.err" 65536
 
