@@ -95,7 +95,9 @@ struct bav_emm_mail {
 	const char *return_path;	/* envelope sender ("" for <>) */
 	const char *recipient;		/* envelope recipient */
 	const char *host;		/* receiving host */
-	const char *forwarded;		/* address it was forwarded to, or NULL */
+	/* address it was forwarded to; "" not forwarded (bav deliver
+	   --no-forward); NULL unknown: the fwd= parameter decides */
+	const char *forwarded;
 	time_t time;			/* received */
 	const unsigned char *msg;	/* raw message (inbox content), or NULL */
 	size_t msg_len;
@@ -138,6 +140,14 @@ BAV_EXPORT int bav_emm_record_entry(struct bav_emm *emm,
 				    const struct bav_spool_entry *entry,
 				    struct bav_emm_outcome *out,
 				    const char **error_r);
+/* The same when the caller knows what was done with the message:
+   forwarded as in struct bav_emm_mail (so mailloop_log_tbl says "sent"
+   only when it was). */
+BAV_EXPORT int bav_emm_record_entry_fwd(struct bav_emm *emm,
+					const struct bav_spool_entry *entry,
+					const char *forwarded,
+					struct bav_emm_outcome *out,
+					const char **error_r);
 
 /* Re-read the configuration tables on the next record (also done by
    itself every 180 s). */

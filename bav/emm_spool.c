@@ -10,13 +10,21 @@
  *				 const struct bav_spool_entry *entry,
  *				 struct bav_emm_outcome *out,
  *				 const char **error_r)
+ *	int bav_emm_record_entry_fwd(struct bav_emm *emm,
+ *				     const struct bav_spool_entry *entry,
+ *				     const char *forwarded,
+ *				     struct bav_emm_outcome *out,
+ *				     const char **error_r)
  * DESCRIPTION
  *	What bav deliver --store and bav recorder --store call for an
  *	emm+ store: the X-AGNMailloop header of the message (the first
  *	one, unfolded: bav-milter puts it in front of the others) becomes
  *	the parameter, the envelope sender the return path, the first
  *	envelope recipient the recipient, the entry's key, host and time
- *	are kept. Then bav_emm_record().
+ *	are kept. Then bav_emm_record(). bav deliver, which knows whether
+ *	it forwarded the message, uses the _fwd variant ("" not
+ *	forwarded); the recorder does not know (the spool entry is written
+ *	before the forward) and leaves it to the fwd= parameter.
  * DIAGNOSTICS
  *	As bav_emm_record(); BAV_EDATA for an entry without a verdict.
  * SEE ALSO
@@ -74,6 +82,14 @@ int bav_emm_record_entry(struct bav_emm *emm,
 			 const struct bav_spool_entry *e,
 			 struct bav_emm_outcome *out, const char **error_r)
 {
+	return bav_emm_record_entry_fwd(emm, e, NULL, out, error_r);
+}
+
+int bav_emm_record_entry_fwd(struct bav_emm *emm,
+			     const struct bav_spool_entry *e,
+			     const char *forwarded,
+			     struct bav_emm_outcome *out, const char **error_r)
+{
 	struct bav_pool *pool;
 	struct bav_emm_mail m;
 	int ret;
@@ -93,6 +109,7 @@ int bav_emm_record_entry(struct bav_emm *emm,
 	m.return_path = e->sender;
 	m.recipient = e->recipient_count > 0 ? e->recipients[0] : NULL;
 	m.host = e->host;
+	m.forwarded = forwarded;
 	m.time = e->time;
 	m.msg = e->msg;
 	m.msg_len = e->msg_len;

@@ -188,7 +188,7 @@ static int parse_args(struct deliver_cfg *cfg, struct deliver_args *a,
 /* --store: record the entry at once; any failure leaves it spooled. */
 static void record_now(const struct deliver_cfg *cfg,
 		       struct bav_spool *spool, const char *name,
-		       const struct deliver_args *a)
+		       const char *fwd, const struct deliver_args *a)
 {
 	struct bav_store *store = NULL;
 	struct bav_emm *emm = NULL;
@@ -213,7 +213,9 @@ static void record_now(const struct deliver_cfg *cfg,
 		eo2.password = so.password;
 		if (bav_emm_open(cfg->store_uri, &eo2, &emm, &oerr) != BAV_OK)
 			error = oerr;
-		else if ((ret = bav_emm_record_entry(emm, e, &eo, &error)) >= 0)
+		/* fwd: what deliver_forward() did ("" not forwarded) */
+		else if ((ret = bav_emm_record_entry_fwd(emm, e, fwd, &eo,
+							 &error)) >= 0)
 			ret = bav_spool_done(spool, entry, a->keep_days > 0,
 					     &error);
 		if (ret >= 0 && error == NULL)
@@ -307,7 +309,7 @@ int cmd_deliver(int argc, char **argv)
 	       res.name, res.fwd[0] != '\0' ? ", forwarded to <" : "",
 	       res.fwd, res.fwd[0] != '\0' ? ">" : "");
 	if (cfg.store_uri != NULL)
-		record_now(&cfg, spool, res.name, &a);
+		record_now(&cfg, spool, res.name, res.fwd, &a);
 	ret = CMD_EX_OK;
 out:
 	bav_spool_close(&spool);

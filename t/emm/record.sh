@@ -146,6 +146,24 @@ reply r4 1 "Question about the catalogue" "$(uid 4 0 1 101 1 $K1)"
 expect "plain reply to filter 1: filtered, inbox row" "filtered|1" \
 	"$(sqlq "SELECT action FROM mailloop_log_tbl ORDER BY mailloop_log_id DESC LIMIT 1")|$(sqlq "SELECT COUNT(*) FROM mailloop_replies_tbl WHERE subject LIKE 'Question%'")"
 
+# ---- fwd= and bav deliver --no-forward: the log says what happened ---------
+cat > "$T/f1.eml" <<EOM
+X-AGNMailloop: rid=1,cid=1,fwd=support@shop.example,from=alice@example.net,to=aml_1@mailloop.shop.example
+From: Alice Anders <alice@example.net>
+To: aml_1@mailloop.shop.example
+Subject: Where is my parcel
+Message-ID: <f1@example.net>
+In-Reply-To: <$(uid 4 0 1 101 1 $K1)@mailloop.shop.example>
+Content-Type: text/plain
+
+It has not arrived yet.
+EOM
+"$BAV" deliver --spool "$T/sp" --no-forward --store "$EMM" -f alice@example.net \
+	-- aml_1@mailloop.shop.example < "$T/f1.eml" 2>> "$T/deliver.err" ||
+	fail "bav deliver of f1"
+expect "fwd= but --no-forward: not 'sent', the inbox has it" "filtered	|1" \
+	"$(sqlq "SELECT action, remark FROM mailloop_log_tbl ORDER BY mailloop_log_id DESC LIMIT 1")|$(sqlq "SELECT COUNT(*) FROM mailloop_replies_tbl WHERE subject LIKE 'Where is%'")"
+
 # ---- webhook.log: hard bounces of a company with a HARD_BOUNCE webhook -------
 WH="$EMM&emm_webhook_log=$T/webhook.log"
 deliver "$WH" 5.1.1 "$(uid 4 0 1 101 2 $K1)"
