@@ -181,6 +181,18 @@ expect "company 2's hard bounce recorded all the same" 2 \
 deliver "$EMM&emm_logdir=$T/log&emm_webhook_log=$T/webhook.log" 5.1.1 "$(uid 4 0 1 102 1 $K1)"
 expect "emm_logdir mode: update writes the webhooks, bav not" 1 \
 	"$(wc -l < "$T/webhook.log" | tr -d ' ')"
+# the recorder: the line after its batch's commit (bav_emm_finish())
+"$BAV" deliver --spool "$T/sp2" --no-forward -f "" -- aml_1@mailloop.shop.example \
+	< "$T/m$n.eml" 2>> "$T/deliver.err" || fail "bav deliver to spool 2"
+sed -i "s/^Message-ID: <[^>]*@mailloop/Message-ID: <$(uid 4 0 1 102 3 $K1)@mailloop/" "$T/m$n.eml"
+sed -i "s/^Message-ID: <dsn-/Message-ID: <rec-dsn-/" "$T/m$n.eml"
+"$BAV" deliver --spool "$T/sp2" --no-forward -f "" -- aml_1@mailloop.shop.example \
+	< "$T/m$n.eml" 2>> "$T/deliver.err" || fail "bav deliver to spool 2"
+"$BAV" recorder --once --quiet --spool "$T/sp2" --store "$WH" 2>> "$T/deliver.err" ||
+	fail "bav recorder --once"
+expect "recorder: webhook line of the committed hard bounce of customer 3 only" \
+	"0;1;102;3;4;T" \
+	"$(sed -n '2,$s/;[0-9-]* [0-9:]*$/;T/p' "$T/webhook.log")"
 
 # ---- least privilege: the grants bav-emm(7) lists, no CREATE -------------
 echo "lp-pw-$$" > "$T/lp.pw"
