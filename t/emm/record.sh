@@ -20,8 +20,14 @@
 #	  only bav's message key; replies to filter 3 (autoresponder mailing
 #	  103): bounce_ar_lastsent_tbl set once, not again within the limit;
 #	  a reply matching a filter rule of bounce_rule_tbl (1,1): its mark,
-#	  no inbox row; a plain reply: the inbox; and a hard bounce recorded
-#	  by a database user with only the grants bav-emm(7) lists.
+#	  no inbox row; a plain reply: the inbox; a reply to a filter with
+#	  fwd= through bav deliver --no-forward: filtered, not sent; with
+#	  emm_webhook_log= a hard bounce of company 1 (HARD_BOUNCE webhook)
+#	  appends one webhook.log line after the commit, a soft bounce, a
+#	  company without webhook and the emm_logdir mode none, and bav
+#	  recorder writes its batch's line too; a hard bounce recorded by a
+#	  database user with only the grants bav-emm(7) lists, and by the
+#	  same user with the password from the secrets file.
 # DIAGNOSTICS
 #	Exit 0 pass, 1 fail, 77 skip (mariadbd or the MariaDB backend
 #	missing).
