@@ -535,21 +535,34 @@ static const char *talk_milter(struct check *c, int fd)
 	return NULL;
 }
 
+/* Read more after the len bytes in buf (size-1 at most in all), keep it
+   NUL-terminated: the new length, or -1 on an error, at end of file or
+   when buf is full. */
+static ssize_t read_more(int fd, char *buf, size_t len, size_t size)
+{
+	ssize_t n;
+
+	if (len + 1 >= size)
+		return -1;
+	do
+		n = read(fd, buf + len, size - 1 - len);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return -1;
+	len += (size_t)n;
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
 /* Read until the buffer ends with end (or is full); NUL-terminated. */
 static int read_until(int fd, char *buf, size_t size, const char *end)
 {
 	size_t len = 0, elen = strlen(end);
+	ssize_t r;
 
 	buf[0] = '\0';
-	while (len + 1 < size) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		len += (size_t)n;
-		buf[len] = '\0';
+	while ((r = read_more(fd, buf, len, size)) >= 0) {
+		len = (size_t)r;
 		if (len >= elen && memcmp(buf + len - elen, end, elen) == 0)
 			return 0;
 	}
@@ -588,17 +601,12 @@ static const char *talk_policyd(struct check *c, int fd)
 static int lmtp_reply(int fd, char *buf, size_t size)
 {
 	size_t len = 0;
+	ssize_t r;
 
-	while (len + 1 < size) {
+	while ((r = read_more(fd, buf, len, size)) >= 0) {
 		char *last;
-		ssize_t n = read(fd, buf + len, size - 1 - len);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		len += (size_t)n;
-		buf[len] = '\0';
+		len = (size_t)r;
 		if (len < 2 || buf[len - 1] != '\n')
 			continue;
 		/* the start of the last complete line */
