@@ -67,9 +67,7 @@
 
 struct maps {
 	const char *store_uri, *password_file, *filter, *fqdn;
-	const char *bav_conf, *relay, *transport, *transport_name;
-	const char *map_type, *postmap;
-	bool dry_run;
+	struct maps_output out;
 	struct maps_list domains;		/* managed, lower-case */
 	struct maps_list used;		/* filter addresses, lower-case */
 	struct maps_list lines;		/* bav.conf */
@@ -304,8 +302,9 @@ static void build(struct maps *m)
 static int output(const struct maps *m, const char *path, const char *text,
 		  bool is_map)
 {
-	return cmd_maps_write_file(path, text, is_map ? m->map_type : NULL,
-				   m->postmap, m->dry_run);
+	return cmd_maps_write_file(path, text,
+				   is_map ? m->out.map_type : NULL,
+				   m->out.postmap, m->out.dry_run);
 }
 
 static int write_files(struct maps *m)
@@ -319,19 +318,19 @@ static int write_files(struct maps *m)
 		snprintf(line, sizeof(line), "%s\tdummy", m->domains.v[i]);
 		maps_list_add(&relay, line);
 		snprintf(line, sizeof(line), "%s\t%s", m->domains.v[i],
-			 m->transport_name);
+			 m->out.transport_name);
 		maps_list_add(&transport, line);
 	}
 	text = maps_list_join(&m->lines);
-	r = output(m, m->bav_conf, text, false);
+	r = output(m, m->out.bav_conf, text, false);
 	ret = ret == 0 ? r : ret;
 	free(text);
 	text = maps_list_join(&relay);
-	r = output(m, m->relay, text, true);
+	r = output(m, m->out.relay, text, true);
 	ret = ret == 0 ? r : ret;
 	free(text);
 	text = maps_list_join(&transport);
-	r = output(m, m->transport, text, true);
+	r = output(m, m->out.transport, text, true);
 	ret = ret == 0 ? r : ret;
 	free(text);
 	maps_list_free(&relay);
@@ -339,9 +338,7 @@ static int write_files(struct maps *m)
 	return ret;
 }
 
-enum { OPT_FILTER = 400, OPT_FQDN, OPT_DOMAIN, OPT_BAVCONF, OPT_RELAY,
-       OPT_TRANSPORT, OPT_TNAME, OPT_MAPTYPE, OPT_POSTMAP, OPT_DRY,
-       OPT_PWFILE };
+enum { OPT_FILTER = 400, OPT_FQDN, OPT_DOMAIN, OPT_PWFILE };
 
 static const struct option long_opts[] = {
 	{ "store", required_argument, NULL, 's' },
@@ -349,13 +346,7 @@ static const struct option long_opts[] = {
 	{ "filter-domain", required_argument, NULL, OPT_FILTER },
 	{ "fqdn", required_argument, NULL, OPT_FQDN },
 	{ "domain", required_argument, NULL, OPT_DOMAIN },
-	{ "bav-conf", required_argument, NULL, OPT_BAVCONF },
-	{ "relay-domains", required_argument, NULL, OPT_RELAY },
-	{ "transport", required_argument, NULL, OPT_TRANSPORT },
-	{ "transport-name", required_argument, NULL, OPT_TNAME },
-	{ "map-type", required_argument, NULL, OPT_MAPTYPE },
-	{ "postmap", required_argument, NULL, OPT_POSTMAP },
-	{ "dry-run", no_argument, NULL, OPT_DRY },
+	MAPS_OUTPUT_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -382,8 +373,8 @@ int cmd_maps(int argc, char **argv)
 		    (argv[opt_c][5] == '\0' || argv[opt_c][5] == '='))
 			return cmd_maps_emm(argc, argv);
 	memset(&m, 0, sizeof(m));
-	m.transport_name = "bav:";
-	m.postmap = "/usr/sbin/postmap";
+	m.out.transport_name = "bav:";
+	m.out.postmap = "/usr/sbin/postmap";
 	optind = 1;
 	while ((opt_c = getopt_long(argc, argv, "s:h", long_opts,
 				    NULL)) != -1) {
@@ -393,14 +384,9 @@ int cmd_maps(int argc, char **argv)
 		case OPT_FILTER: m.filter = optarg; break;
 		case OPT_FQDN: m.fqdn = optarg; break;
 		case OPT_DOMAIN: add_domain(&m, optarg); break;
-		case OPT_BAVCONF: m.bav_conf = optarg; break;
-		case OPT_RELAY: m.relay = optarg; break;
-		case OPT_TRANSPORT: m.transport = optarg; break;
-		case OPT_TNAME: m.transport_name = optarg; break;
-		case OPT_MAPTYPE: m.map_type = optarg; break;
-		case OPT_POSTMAP: m.postmap = optarg; break;
-		case OPT_DRY: m.dry_run = true; break;
 		default:
+			if (maps_output_option(&m.out, opt_c, optarg))
+				break;
 			maps_list_free(&m.domains);
 			return maps_usage();
 		}
@@ -411,10 +397,10 @@ int cmd_maps(int argc, char **argv)
 	}
 	/* main.cf's address_table when main.cf sets it (or data_directory):
 	   the built-in default path is not written unasked */
-	if (m.bav_conf == NULL &&
+	if (m.out.bav_conf == NULL &&
 	    (bav_config_is_set(cmd_config(), "address_table") ||
 	     bav_config_is_set(cmd_config(), "data_directory")))
-		m.bav_conf = cmd_config_str("address_table");
+		m.out.bav_conf = cmd_config_str("address_table");
 	snprintf(filter, sizeof(filter), "%s", m.filter);
 	if (!valid_domain(filter)) {
 		fprintf(stderr, "bav maps: bad filter domain: %s\n", m.filter);

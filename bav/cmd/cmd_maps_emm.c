@@ -93,9 +93,7 @@ struct filter {
 
 struct emm_maps {
 	const char *uri, *password_file, *filter_name, *fqdn;
-	const char *bav_conf, *relay, *transport, *transport_name;
-	const char *map_type, *postmap;
-	bool dry_run;
+	struct maps_output out;
 	char filter[256];
 	char *company1_domain;
 	struct maps_list company_ids, company_domains; /* active, parallel */
@@ -535,18 +533,18 @@ static int write_all(struct emm_maps *m)
 	}
 	bav_addrtable_unref(&table);
 	relay = map_text(m, &m->old_relay, &m->old_relay_val, "dummy");
-	tr = map_text(m, &m->old_tr, &m->old_tr_val, m->transport_name);
-	r = cmd_maps_write_file(m->transport, tr, m->map_type, m->postmap,
-				m->dry_run);
+	tr = map_text(m, &m->old_tr, &m->old_tr_val, m->out.transport_name);
+	r = cmd_maps_write_file(m->out.transport, tr, m->out.map_type,
+				m->out.postmap, m->out.dry_run);
 	ret = ret == 0 ? r : ret;
 	if (r == 0) {
-		r = cmd_maps_write_file(m->relay, relay, m->map_type,
-					m->postmap, m->dry_run);
+		r = cmd_maps_write_file(m->out.relay, relay, m->out.map_type,
+					m->out.postmap, m->out.dry_run);
 		ret = ret == 0 ? r : ret;
 	}
 	if (r == 0) {
-		r = cmd_maps_write_file(m->bav_conf, conf, NULL, NULL,
-					m->dry_run);
+		r = cmd_maps_write_file(m->out.bav_conf, conf, NULL, NULL,
+					m->out.dry_run);
 		ret = ret == 0 ? r : ret;
 	}
 	free(conf);
@@ -557,9 +555,7 @@ static int write_all(struct emm_maps *m)
 
 /* ---- options ------------------------------------------------------------ */
 
-enum { OPT_EMM = 500, OPT_PWFILE, OPT_FILTER, OPT_FQDN, OPT_BAVCONF,
-       OPT_RELAY, OPT_TRANSPORT, OPT_TNAME, OPT_MAPTYPE, OPT_POSTMAP,
-       OPT_DRY };
+enum { OPT_EMM = 500, OPT_PWFILE, OPT_FILTER, OPT_FQDN };
 
 static const struct option emm_opts[] = {
 	{ "emm", required_argument, NULL, OPT_EMM },
@@ -567,13 +563,7 @@ static const struct option emm_opts[] = {
 	{ "filter-name", required_argument, NULL, OPT_FILTER },
 	{ "filter-domain", required_argument, NULL, OPT_FILTER },
 	{ "fqdn", required_argument, NULL, OPT_FQDN },
-	{ "bav-conf", required_argument, NULL, OPT_BAVCONF },
-	{ "relay-domains", required_argument, NULL, OPT_RELAY },
-	{ "transport", required_argument, NULL, OPT_TRANSPORT },
-	{ "transport-name", required_argument, NULL, OPT_TNAME },
-	{ "map-type", required_argument, NULL, OPT_MAPTYPE },
-	{ "postmap", required_argument, NULL, OPT_POSTMAP },
-	{ "dry-run", no_argument, NULL, OPT_DRY },
+	MAPS_OUTPUT_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -644,8 +634,8 @@ int cmd_maps_emm(int argc, char **argv)
 	int c, ret;
 
 	memset(&m, 0, sizeof(m));
-	m.transport_name = "mailloop:";
-	m.postmap = "/usr/sbin/postmap";
+	m.out.transport_name = "mailloop:";
+	m.out.postmap = "/usr/sbin/postmap";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", emm_opts, NULL)) != -1) {
 		switch (c) {
@@ -653,14 +643,9 @@ int cmd_maps_emm(int argc, char **argv)
 		case OPT_PWFILE: m.password_file = optarg; break;
 		case OPT_FILTER: m.filter_name = optarg; break;
 		case OPT_FQDN: m.fqdn = optarg; break;
-		case OPT_BAVCONF: m.bav_conf = optarg; break;
-		case OPT_RELAY: m.relay = optarg; break;
-		case OPT_TRANSPORT: m.transport = optarg; break;
-		case OPT_TNAME: m.transport_name = optarg; break;
-		case OPT_MAPTYPE: m.map_type = optarg; break;
-		case OPT_POSTMAP: m.postmap = optarg; break;
-		case OPT_DRY: m.dry_run = true; break;
-		default: return emm_usage();
+		default:
+			if (!maps_output_option(&m.out, c, optarg))
+				return emm_usage();
 		}
 	}
 	if (m.uri == NULL || optind != argc)
@@ -687,9 +672,9 @@ int cmd_maps_emm(int argc, char **argv)
 		}
 	}
 	if (ret == 0) {
-		read_map(m.relay, &m.old_relay, &m.old_relay_val, "dummy");
-		read_map(m.transport, &m.old_tr, &m.old_tr_val,
-			 m.transport_name);
+		read_map(m.out.relay, &m.old_relay, &m.old_relay_val, "dummy");
+		read_map(m.out.transport, &m.old_tr, &m.old_tr_val,
+			 m.out.transport_name);
 		build(&m);
 		ret = write_all(&m);
 	}

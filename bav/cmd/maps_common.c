@@ -17,6 +17,8 @@
  *	void maps_opt(char *buf, size_t size, const char *name,
  *		      const char *value)
  *	bool maps_aml_or_reply(const char *a)
+ *	bool maps_output_option(struct maps_output *o, int c,
+ *				const char *arg)
  *	int cmd_maps_write_file(const char *path, const char *text,
  *				const char *map_type, const char *postmap,
  *				bool dry_run)
@@ -169,6 +171,21 @@ bool maps_aml_or_reply(const char *a)
 	while (isdigit((unsigned char)*p))
 		p++;
 	return *p == '@';
+}
+
+bool maps_output_option(struct maps_output *o, int c, const char *arg)
+{
+	switch (c) {
+	case MAPS_OPT_BAVCONF: o->bav_conf = arg; break;
+	case MAPS_OPT_RELAY: o->relay = arg; break;
+	case MAPS_OPT_TRANSPORT: o->transport = arg; break;
+	case MAPS_OPT_TNAME: o->transport_name = arg; break;
+	case MAPS_OPT_MAPTYPE: o->map_type = arg; break;
+	case MAPS_OPT_POSTMAP: o->postmap = arg; break;
+	case MAPS_OPT_DRY: o->dry_run = true; break;
+	default: return false;
+	}
+	return true;
 }
 
 /* ---- writing -------------------------------------------------------------- */

@@ -34,6 +34,26 @@ void maps_list_sort(struct maps_list *l);
 /* The strings, each ending in a newline, as one malloc'ed string. */
 char *maps_list_join(const struct maps_list *l);
 
+/* The files both write and how (the options MAPS_OUTPUT_OPTIONS). */
+struct maps_output {
+	const char *bav_conf, *relay, *transport, *transport_name;
+	const char *map_type, *postmap;
+	bool dry_run;
+};
+enum { MAPS_OPT_BAVCONF = 450, MAPS_OPT_RELAY, MAPS_OPT_TRANSPORT,
+       MAPS_OPT_TNAME, MAPS_OPT_MAPTYPE, MAPS_OPT_POSTMAP, MAPS_OPT_DRY };
+/* Entries of a struct option table (getopt_long) for struct maps_output. */
+#define MAPS_OUTPUT_OPTIONS \
+	{ "bav-conf", required_argument, NULL, MAPS_OPT_BAVCONF }, \
+	{ "relay-domains", required_argument, NULL, MAPS_OPT_RELAY }, \
+	{ "transport", required_argument, NULL, MAPS_OPT_TRANSPORT }, \
+	{ "transport-name", required_argument, NULL, MAPS_OPT_TNAME }, \
+	{ "map-type", required_argument, NULL, MAPS_OPT_MAPTYPE }, \
+	{ "postmap", required_argument, NULL, MAPS_OPT_POSTMAP }, \
+	{ "dry-run", no_argument, NULL, MAPS_OPT_DRY }
+/* Take getopt_long's c into o if it is a MAPS_OPT_* (true), else false. */
+bool maps_output_option(struct maps_output *o, int c, const char *arg);
+
 /* Append ",name=value" to buf (no comma when buf is empty) with "%" and
    "," escaped as %25 and %2C; nothing when value is NULL or "". */
 void maps_opt(char *buf, size_t size, const char *name, const char *value);
