@@ -332,8 +332,10 @@ static void filter_addresses(struct emm_maps *m, struct filter *f)
 	free(list);
 }
 
-/* The domains of a forward list (every address, spec 4.3 step 5). */
-static void forward_domains(struct emm_maps *m, const struct filter *f)
+/* The addresses of an enabled forward list that have a valid domain,
+   and (parallel) their domains, lower-case. */
+static void forward_list(const struct filter *f, struct maps_list *addrs,
+			 struct maps_list *doms)
 {
 	char *list, *tok, *save = NULL, dom[256];
 
@@ -345,10 +347,25 @@ static void forward_domains(struct emm_maps *m, const struct filter *f)
 	     tok = strtok_r(NULL, ", \t\r\n", &save)) {
 		const char *at = strchr(tok, '@');
 
-		if (at != NULL && emm_domain(at + 1, dom, sizeof(dom)))
-			maps_list_add_once(&m->fwd_domains, dom);
+		if (at != NULL && emm_domain(at + 1, dom, sizeof(dom))) {
+			maps_list_add(addrs, tok);
+			maps_list_add(doms, dom);
+		}
 	}
 	free(list);
+}
+
+/* The domains of a forward list (every address, spec 4.3 step 5). */
+static void forward_domains(struct emm_maps *m, const struct filter *f)
+{
+	struct maps_list addrs = { NULL, 0, 0 }, doms = { NULL, 0, 0 };
+	size_t i;
+
+	forward_list(f, &addrs, &doms);
+	for (i = 0; i < doms.n; i++)
+		maps_list_add_once(&m->fwd_domains, doms.v[i]);
+	maps_list_free(&addrs);
+	maps_list_free(&doms);
 }
 
 /* Managed := mine, less new forward-target domains (spec 4.3 step 5). */
@@ -431,14 +448,14 @@ static void filter_lines(struct emm_maps *m, const struct filter *f)
 	    maps_list_find(&m->managed, f->company_domain) >= 0)
 		maps_list_add_once(&cand, f->company_domain);
 	for (i = 0; i < cand.n; i++) {
-		maps_list_addf(&m->lines, "aml_%s@%s\talias:aml_%s@%s", rid, cand.v[i],
-		     rid, flt);
+		maps_list_addf(&m->lines, "aml_%s@%s\talias:aml_%s@%s", rid,
+			       cand.v[i], rid, flt);
 		maps_list_addf(&m->lines, "reply_%s@%s\talias:reply_%s@%s", rid,
-		     cand.v[i], rid, flt);
+			       cand.v[i], rid, flt);
 	}
 	for (i = 0; i < f->aliases.n; i++)
-		maps_list_addf(&m->lines, "%s\talias:aml_%s@%s", f->aliases.v[i], rid,
-		     flt);
+		maps_list_addf(&m->lines, "%s\talias:aml_%s@%s",
+			       f->aliases.v[i], rid, flt);
 	maps_list_free(&cand);
 }
 
@@ -446,29 +463,24 @@ static void filter_lines(struct emm_maps *m, const struct filter *f)
    loops back into the mailloop (spec 4.3 step 5): warn. */
 static void check_forwards(const struct emm_maps *m, const struct filter *f)
 {
-	char *list, *tok, *save = NULL, dom[256], key[512];
-	size_t i;
+	struct maps_list addrs = { NULL, 0, 0 }, doms = { NULL, 0, 0 };
+	char key[512];
+	size_t i, j;
 
-	if (atoi(f->col[F_FWD_EN]) == 0)
-		return;
-	if ((list = strdup(f->col[F_FWD])) == NULL)
-		abort();
-	for (tok = strtok_r(list, ", \t\r\n", &save); tok != NULL;
-	     tok = strtok_r(NULL, ", \t\r\n", &save)) {
-		const char *at = strchr(tok, '@');
-
-		if (at == NULL || !emm_domain(at + 1, dom, sizeof(dom)) ||
-		    maps_list_find(&m->managed, dom) < 0)
+	forward_list(f, &addrs, &doms);
+	for (j = 0; j < addrs.n; j++) {
+		if (maps_list_find(&m->managed, doms.v[j]) < 0)
 			continue;
-		snprintf(key, sizeof(key), "%s", tok);
+		snprintf(key, sizeof(key), "%s", addrs.v[j]);
 		for (i = 0; key[i] != '\0'; i++)
 			key[i] = (char)tolower((unsigned char)key[i]);
 		if (maps_list_find(&m->used, key) < 0 && !maps_aml_or_reply(key))
 			fprintf(stderr, "bav maps: filter %s: forward address "
 				"%s is in a managed domain\n", f->col[F_RID],
-				tok);
+				addrs.v[j]);
 	}
-	free(list);
+	maps_list_free(&addrs);
+	maps_list_free(&doms);
 }
 
 static void build(struct emm_maps *m)
@@ -489,7 +501,7 @@ static void build(struct emm_maps *m)
 	for (i = 0; i < m->managed.n; i++)
 		if (strcmp(m->managed.v[i], m->filter) != 0)
 			maps_list_addf(&m->lines, "fbl@%s\talias:fbl@%s",
-			     m->managed.v[i], m->filter);
+				       m->managed.v[i], m->filter);
 	for (i = 0; i < m->nfilters; i++) {
 		filter_lines(m, &m->filters[i]);
 		check_forwards(m, &m->filters[i]);
