@@ -15,7 +15,8 @@
  *	getopt (optind 1) so that main() reads all options afterwards.
  *	Without -C, $BAV_CONFIG names the file; a file named either way
  *	must exist, the default file may be missing. The values loaded are
- *	the defaults the options override. The caller owns the result and
+ *	the defaults the options override; syslog_facility sets
+ *	log_facility here, for both daemons. The caller owns the result and
  *	keeps it for the life of the process. main() only, before threads
  *	(getopt state, stderr).
  * DIAGNOSTICS
@@ -39,7 +40,7 @@ struct bav_config *daemon_config_load(int argc, char **argv,
 	const char *path = NULL, *env = getenv("BAV_CONFIG"), *error;
 	struct bav_config *cf;
 	size_t i;
-	int ch;
+	int ch, facility;
 
 	opterr = 0;
 	while ((ch = getopt(argc, argv, optstring)) != -1)
@@ -58,5 +59,8 @@ struct bav_config *daemon_config_load(int argc, char **argv,
 		}
 		daemon_die("%s", error);
 	}
+	if ((facility = log_facility_parse(bav_config_get(cf,
+						"syslog_facility"))) >= 0)
+		log_facility = facility;
 	return cf;
 }

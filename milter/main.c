@@ -185,9 +185,6 @@ static void config_apply(int argc, char **argv, struct opts *o,
 	v = bav_config_get(cf, "milter_dkim_keys");
 	o->dkim_keys = *v != '\0' ? v : NULL;
 	(void)daemon_option(&o->d, 'L', bav_config_get(cf, "milter_log_level"));
-	if (log_facility_parse(bav_config_get(cf, "syslog_facility")) >= 0)
-		log_facility =
-			log_facility_parse(bav_config_get(cf, "syslog_facility"));
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)

@@ -287,9 +287,6 @@ static void config_apply(int argc, char **argv, struct opts *o,
 	o->d.pidfile = cf_str(cf, "policyd_pid_file");
 	o->d.user_spec = cf_str(cf, "policyd_user");
 	(void)daemon_option(&o->d, 'L', bav_config_get(cf, "policyd_log_level"));
-	if (log_facility_parse(bav_config_get(cf, "syslog_facility")) >= 0)
-		log_facility =
-			log_facility_parse(bav_config_get(cf, "syslog_facility"));
 	/* the -o table: the same checks as on the command line; the
 	   strings stay (settings point into them) */
 	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
