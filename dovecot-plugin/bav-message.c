@@ -35,13 +35,18 @@ int bav_message_read(struct mail *mail, uoff_t max_size, buffer_t **buf_r,
 	size_t size;
 	buffer_t *buf;
 
-	if (mail_get_physical_size(mail, &psize) == 0 && psize > max_size)
+	if (mail_get_physical_size(mail, &psize) < 0)
+		psize = 0;
+	else if (psize > max_size)
 		return 1;
 	if (mail_get_stream(mail, NULL, NULL, &input) < 0) {
 		*error_r = mailbox_get_last_internal_error(mail->box, NULL);
 		return -1;
 	}
-	buf = buffer_create_dynamic(default_pool, 65536);
+	/* sized from the physical size when known (no 64 KiB zeroed
+	   block per delivery for a 4 KiB bounce); grows when it is not */
+	buf = buffer_create_dynamic(default_pool,
+				    psize > 0 && psize < 65536 ? psize + 1 : 65536);
 	while (i_stream_read_more(input, &data, &size) > 0) {
 		if (buf->used + size > max_size) {
 			buffer_free(&buf);

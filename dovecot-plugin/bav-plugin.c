@@ -27,7 +27,10 @@
  *	   (keep, fileinto) gets them, through a mailbox copy vfunc added in
  *	   mail_storage_hooks.mailbox_allocated;
  *	4. saves the message itself, with the keywords, when nothing
- *	   downstream saved it (no Sieve, or no script).
+ *	   downstream saved it (no Sieve, or no script);
+ *	5. logs the verdict (one line, after the save: it follows
+ *	   Dovecot's own delivery line, so one wake-up of the log process
+ *	   serves both).
  *
  *	With bav_enabled = no (e.g. globally, with the userdb turning it
  *	on for the bounce addresses) the hook only calls the next one.
@@ -159,14 +162,6 @@ static int bav_deliver_mail(struct mail_deliver_context *ctx,
 		*storage_r = NULL;
 		return -1;
 	}
-	if (d.classified) {
-		i_info("bav: kind=%s%s%s%s%s%s%s", d.kind,
-		       *d.reason != '\0' ? " reason=" : "", d.reason,
-		       d.folder != NULL ? " folder=" : "",
-		       d.folder != NULL ? str_sanitize(d.folder, 80) : "",
-		       d.spool_name != NULL ? " spool=" : "",
-		       d.spool_name != NULL ? d.spool_name : "");
-	}
 	if (d.folder != NULL)
 		BAV_DELIVER_DEFAULT_MAILBOX(ctx) = d.folder;
 
@@ -177,6 +172,16 @@ static int bav_deliver_mail(struct mail_deliver_context *ctx,
 		ret = save_self(ctx, orig_default, d.keywords, storage_r);
 	armed.user = NULL;
 	armed.keywords = NULL;
+	/* logged after the save, right behind Dovecot's own "saved mail"
+	   line: the log process reads both with one wake-up */
+	if (d.classified) {
+		i_info("bav: kind=%s%s%s%s%s%s%s", d.kind,
+		       *d.reason != '\0' ? " reason=" : "", d.reason,
+		       d.folder != NULL ? " folder=" : "",
+		       d.folder != NULL ? str_sanitize(d.folder, 80) : "",
+		       d.spool_name != NULL ? " spool=" : "",
+		       d.spool_name != NULL ? d.spool_name : "");
+	}
 	return ret;
 }
 
