@@ -139,6 +139,8 @@ static const struct bav_config_key keys[] = {
   "answer for an accepted recipient (-o accept_action)" },
 { "policyd_address_table", P, "", 0, 0, NULL, POL,
   "bav.conf address table of bav-policyd (-c); empty: none" },
+{ "policyd_busy_poll", U, "50", 0, 10000, NULL, POL,
+  "microseconds of polling without blocking after a burst, 0: off (-P)" },
 { "policyd_default_action", S, "DUNNO", 0, 0, NULL, POL,
   "answer when nothing decides (-o default_action)" },
 { "policyd_idle_timeout", T, "600s", 0, DAY, NULL, POL,

@@ -38,6 +38,9 @@ struct policy_settings {
 	unsigned int max_requests;	/* per connection; 0: no limit */
 	unsigned int idle_timeout;	/* seconds; 0: none */
 	unsigned int max_connections;
+	unsigned int busy_poll;		/* -P: microseconds the event loop
+					   polls without blocking after a
+					   round with events; 0: off */
 	/* actions (the text after "action="), one per decision */
 	const char *reject_action;	/* address table: unknown address */
 	const char *tempfail_action;	/* address table: tempfail entry */

@@ -5,7 +5,7 @@
  * SYNOPSIS
  *	bav-policyd [-deFn] [-C main.cf] [-s socket ...] [-c table] [-S store-uri]
  *		[-f snapshot-file] [-I seconds] [-r seconds] [-L level]
- *		[-Z spf-zone]
+ *		[-Z spf-zone] [-P microseconds]
  *		[-m enforce|log-only] [-o name=value ...] [-u user[:group]]
  *		[-M mode] [-p pidfile]
  * DESCRIPTION
@@ -31,7 +31,8 @@
  *	ratelimit_action, default_action; null_sender_client_limit,
  *	null_sender_recipient_limit, null_sender_window;
  *	max_request_size, max_attributes, max_requests, idle_timeout,
- *	max_connections.
+ *	max_connections; busy_poll (also -P, microseconds, at most
+ *	BUSY_POLL_MAX).
  * SIGNALS
  *	SIGHUP reloads the address table (the last good one stays when the
  *	file is broken) and refreshes the suppression snapshot at once; SIGTERM and SIGINT stop. All three are read from a
@@ -60,6 +61,9 @@
 #define DEFAULT_SOCKET "unix:/run/bav/bav-policyd.sock"
 #define MAX_LISTENERS 8
 #define ACTION_MAX 512
+#define BUSY_POLL_MAX 10000	/* microseconds; policyd_busy_poll's max */
+#define STR_(x) #x
+#define STR(x) STR_(x)		/* a number macro as a string literal */
 
 struct policy_settings settings = {
 	.mode = MODE_ENFORCE,
@@ -70,6 +74,7 @@ struct policy_settings settings = {
 	.max_requests = 0,
 	.idle_timeout = 600,
 	.max_connections = 4096,
+	.busy_poll = 50,
 	.reject_action = "550 5.1.1 No such user",
 	.tempfail_action = "400 4.0.0 Please try again later",
 	.accept_action = "DUNNO",
@@ -90,7 +95,8 @@ static void usage(void)
 		"\t[-I refresh-seconds] [-r table-check-seconds] [-L level] "
 		"[-m enforce|log-only]\n"
 		"\t[-o name=value ...] [-u user[:group]] [-M socket-mode] "
-		"[-p pidfile] [-Z spf-zone]\n");
+		"[-p pidfile] [-Z spf-zone]\n"
+		"\t[-P busy-poll-microseconds]\n");
 	exit(1);
 }
 
@@ -162,6 +168,8 @@ static const struct param {
 	  offsetof(struct policy_settings, idle_timeout), 0, 86400 },
 	{ "max_connections", P_UINT,
 	  offsetof(struct policy_settings, max_connections), 1, 100000 },
+	{ "busy_poll", P_UINT,
+	  offsetof(struct policy_settings, busy_poll), 0, BUSY_POLL_MAX },
 };
 
 /* An action Postfix's access(5) accepts: one line, a 4NN/5NN code or an
@@ -263,9 +271,10 @@ static void config_apply(int argc, char **argv, struct opts *o,
 		"null_sender_client_limit", "null_sender_recipient_limit",
 		"null_sender_window", "max_request_size", "max_attributes",
 		"max_requests", "idle_timeout", "max_connections",
+		"busy_poll",
 	};
 	struct bav_config *cf = daemon_config_load(argc, argv,
-		"C:c:deFf:I:L:M:m:no:p:r:S:s:u:Z:", "bav-policyd");
+		"C:c:deFf:I:L:M:m:no:P:p:r:S:s:u:Z:", "bav-policyd");
 	char key[64], *arg;
 	size_t i;
 
@@ -335,7 +344,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "C:c:deFf:I:L:M:m:no:p:r:S:s:u:Z:")) != -1) {
+	while ((ch = getopt(argc, argv, "C:c:deFf:I:L:M:m:no:P:p:r:S:s:u:Z:")) != -1) {
 		if (daemon_option(&o->d, ch, optarg))
 			continue;
 		switch (ch) {
@@ -370,6 +379,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'o':
 			set_param(optarg);
+			break;
+		case 'P':
+			settings.busy_poll = (unsigned int)daemon_number(
+				optarg, BUSY_POLL_MAX,
+				"-P busy-poll microseconds (0 to "
+				STR(BUSY_POLL_MAX) ")");
 			break;
 		case 'r':
 			settings.reload_interval =
@@ -443,12 +458,13 @@ int main(int argc, char **argv)
 			daemon_die("%s", error);
 		spf_deinit();
 		printf("bav-policyd: table %s (%zu entries), store %s, "
-		       "snapshot %s, mode %s: ok\n",
+		       "snapshot %s, mode %s, busy poll %u us: ok\n",
 		       settings.table_path ? settings.table_path : "none",
 		       current ? bav_addrtable_count(current) : 0,
 		       settings.store_uri ? settings.store_uri : "none",
 		       settings.snapshot_path ? settings.snapshot_path : "none",
-		       settings.mode == MODE_LOGONLY ? "log-only" : "enforce");
+		       settings.mode == MODE_LOGONLY ? "log-only" : "enforce",
+		       settings.busy_poll);
 		bav_addrtable_unref(&current);
 		bav_config_free(&cf);
 		opts_free(&o);
