@@ -35,6 +35,7 @@ extern "C" {
 #endif
 
 struct bav_spool;
+struct bav_spool_group;
 
 /* One spooled message. On write the caller owns everything; from
    bav_spool_read() everything is allocated from the caller's pool. */
@@ -59,6 +60,18 @@ BAV_EXPORT int bav_spool_open(const char *dir, bool create,
 			      struct bav_spool **spool_r, char **error_r);
 /* Close and set *spool to NULL. */
 BAV_EXPORT void bav_spool_close(struct bav_spool **spool);
+
+/* A group commit for the handles of one process's threads on the same
+   spool directory (bav lmtpd): writers renaming into new/ at about the
+   same time share one fsync of new/, each still returning only when its
+   own entry is durable. Thread-safe; the creator frees it after closing
+   every handle in it. bav_spool_set_group() puts a handle in it (NULL:
+   alone again); BAV_ECONFIG when the handle is on another directory. */
+BAV_EXPORT struct bav_spool_group *bav_spool_group_new(void);
+BAV_EXPORT void bav_spool_group_free(struct bav_spool_group **group);
+BAV_EXPORT int bav_spool_set_group(struct bav_spool *spool,
+				   struct bav_spool_group *group,
+				   const char **error_r);
 
 /* Write one entry durably (file and directory fsync'ed). name_r (may be
    NULL) gets the entry's name in new/, valid until the next call.

@@ -10,6 +10,11 @@
  *	int bav_spool_write(struct bav_spool *spool,
  *			    const struct bav_spool_entry *entry,
  *			    const char **name_r, const char **error_r)
+ *	struct bav_spool_group *bav_spool_group_new(void)
+ *	void bav_spool_group_free(struct bav_spool_group **group)
+ *	int bav_spool_set_group(struct bav_spool *spool,
+ *				struct bav_spool_group *group,
+ *				const char **error_r)
  *	int bav_spool_list(...), bav_spool_read(...), bav_spool_done(...),
  *	    bav_spool_reject(...), bav_spool_sync(...), bav_spool_expire(...),
  *	    bav_spool_list_sub(...), bav_spool_read_sub(...),
@@ -25,6 +30,13 @@
  *	Writing: the entry is created in tmp/ with O_EXCL, written, fsync'ed,
  *	closed, renamed into new/ and new/ is fsync'ed. A crash at any point
  *	leaves at most a file in tmp/, which bav_spool_expire() removes.
+ *	Handles in a group (bav lmtpd's worker threads) share the fsync of
+ *	new/: a writer whose rename is done waits for the next fsync of new/
+ *	that starts after it (group commit), so N writers renaming at about
+ *	the same time cost one directory fsync instead of N; each still
+ *	returns only once its own entry is durable, and a failed fsync fails
+ *	the writer that ran it (the others run their own, which reports the
+ *	same write-back error on their descriptor).
  *
  *	Entry format (text header, blank line, raw message):
  *	  BAV-SPOOL 1
@@ -50,7 +62,9 @@
  *
  *	Ownership: the handle owns its error texts and the last name;
  *	entries read are allocated from the caller's pool. One handle per
- *	thread.
+ *	thread. A group belongs to its creator, who frees it after closing
+ *	the handles in it; its only state is the group-commit counters under
+ *	its own mutex (no static state in this file).
  * DIAGNOSTICS
  *	0 ok; BAV_ETEMP + *error_r for system call failures (disk full,
  *	permissions, missing directory); BAV_EDATA for a corrupt entry.
@@ -65,6 +79,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,10 +91,23 @@
 
 #define SPOOL_MAGIC "BAV-SPOOL 1\n"
 
+struct bav_spool_group {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned long renamed;	/* renames into new/ announced so far */
+	unsigned long synced;	/* the first `synced' are durable */
+	bool busy;		/* a member is running fsync(new/) */
+	bool have_dir;		/* dev/ino of new/ set by the first member */
+	dev_t dev;
+	ino_t ino;
+};
+
 struct bav_spool {
 	char *dir;
 	int new_fd, cur_fd;
 	unsigned long counter;
+	long pid, tid;		/* for entry names, taken at the first write */
+	struct bav_spool_group *group;
 	char name[128];
 	char error[512];
 };
@@ -164,6 +192,96 @@ void bav_spool_close(struct bav_spool **spool)
 	free(s->dir);
 	free(s);
 	*spool = NULL;
+}
+
+/* ---- group commit of new/ ------------------------------------------------ */
+
+struct bav_spool_group *bav_spool_group_new(void)
+{
+	struct bav_spool_group *g = bav_xcalloc(1, sizeof(*g));
+
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->cond, NULL);
+	return g;
+}
+
+void bav_spool_group_free(struct bav_spool_group **group)
+{
+	struct bav_spool_group *g = *group;
+
+	if (g == NULL)
+		return;
+	pthread_cond_destroy(&g->cond);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+	*group = NULL;
+}
+
+int bav_spool_set_group(struct bav_spool *s, struct bav_spool_group *g,
+			const char **error_r)
+{
+	struct stat st;
+	int ret = BAV_OK;
+
+	if (g == NULL) {
+		s->group = NULL;
+		return BAV_OK;
+	}
+	if (fstat(s->new_fd, &st) < 0) {
+		*error_r = seterr(s, "stat %s/new: %s", s->dir,
+				  strerror(errno));
+		return BAV_ETEMP;
+	}
+	pthread_mutex_lock(&g->lock);
+	if (!g->have_dir) {
+		g->have_dir = true;
+		g->dev = st.st_dev;
+		g->ino = st.st_ino;
+	} else if (g->dev != st.st_dev || g->ino != st.st_ino) {
+		*error_r = seterr(s, "spool %s: not the directory of the "
+				  "group's other handles", s->dir);
+		ret = BAV_ECONFIG;
+	}
+	pthread_mutex_unlock(&g->lock);
+	if (ret == BAV_OK)
+		s->group = g;
+	return ret;
+}
+
+/* fsync(new/) after this handle's rename: alone, or the first fsync of
+   the group that starts after the rename (run by whoever comes first).
+   0, or -1 with errno. */
+static int sync_new(struct bav_spool *s)
+{
+	struct bav_spool_group *g = s->group;
+	unsigned long mine, upto;
+	int ret = 0, err = 0;
+
+	if (g == NULL)
+		return fsync(s->new_fd);
+	pthread_mutex_lock(&g->lock);
+	mine = ++g->renamed;	/* our rename is done: counted from here */
+	while (g->synced < mine) {
+		if (g->busy) {	/* that fsync may have started before us */
+			pthread_cond_wait(&g->cond, &g->lock);
+			continue;
+		}
+		g->busy = true;
+		upto = g->renamed;
+		pthread_mutex_unlock(&g->lock);
+		ret = fsync(s->new_fd);
+		err = errno;
+		pthread_mutex_lock(&g->lock);
+		g->busy = false;
+		if (ret == 0 && upto > g->synced)
+			g->synced = upto;
+		pthread_cond_broadcast(&g->cond);
+		if (ret < 0)
+			break;	/* the waiters run their own fsync */
+	}
+	pthread_mutex_unlock(&g->lock);
+	errno = err;
+	return ret;
 }
 
 /* ---- format -------------------------------------------------------------- */
@@ -313,10 +431,16 @@ static void make_name(struct bav_spool *s)
 {
 	struct timeval tv;
 
+	/* a handle is used by one thread of one process (bav_spool.h):
+	   its pid and tid are taken once, not two system calls a message */
+	if (s->pid == 0) {
+		s->pid = (long)getpid();
+		s->tid = (long)syscall(SYS_gettid);
+	}
 	gettimeofday(&tv, NULL);
 	snprintf(s->name, sizeof(s->name), "%lld.M%06ldP%ldT%ldQ%lu",
-		 (long long)tv.tv_sec, (long)tv.tv_usec, (long)getpid(),
-		 (long)syscall(SYS_gettid), ++s->counter);
+		 (long long)tv.tv_sec, (long)tv.tv_usec, s->pid, s->tid,
+		 ++s->counter);
 }
 
 static int write_all(int fd, const struct iovec *iov_in, int n)
@@ -394,7 +518,7 @@ int bav_spool_write(struct bav_spool *s, const struct bav_spool_entry *e,
 	step = "rename";
 	if (rename(tmp, dst) < 0)
 		goto fail;
-	if (fsync(s->new_fd) < 0) {
+	if (sync_new(s) < 0) {
 		/* the entry is in new/ but maybe not durable: take it back so
 		   the caller's retry does not record it twice */
 		err = errno;

@@ -23,7 +23,10 @@
  *	connection at a time: no process per message. Every accepted message
  *	is classified and spooled exactly like bav deliver does, fsync'ed
  *	before the per-recipient 250 replies; bav recorder moves it into the
- *	store. Postfix: transport_maps "example.com lmtp:unix:/path".
+ *	store. The workers' spool handles form one bav_spool_group: entries
+ *	renamed into new/ at about the same time share one fsync of new/
+ *	(group commit, bav_spool.h), each worker still answering only once
+ *	its own entry is durable. Postfix: transport_maps "example.com lmtp:unix:/path".
  *
  *	Defaults come from main.cf (-C FILE, see bav-main.cf(5)):
  *	lmtpd_listen, lmtpd_threads, lmtpd_timeout, lmtpd_pid_file,
@@ -230,6 +233,7 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct bav_spool *spool = NULL;
 	char *oerr = NULL;
+	bool joined = false;
 
 	while (!stop_flag) {
 		int fd = accept4(w->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -247,6 +251,14 @@ static void *worker_main(void *arg)
 			syslog(LOG_ERR, "%s", oerr);
 			free(oerr);
 			oerr = NULL;
+		} else if (spool != NULL && !joined) {
+			const char *gerr;
+
+			/* without the group it still works: its own fsync */
+			if (bav_spool_set_group(spool, w->srv->spool_group,
+						&gerr) != BAV_OK)
+				syslog(LOG_WARNING, "%s", gerr);
+			joined = true;
 		}
 		lmtp_session_run(w->srv, fd, spool, "lmtp");
 		close(fd);
@@ -466,7 +478,9 @@ int cmd_lmtpd(int argc, char **argv)
 	syslog(LOG_INFO, "listening on %s, %u threads, spool %s", a.socket,
 	       a.threads, cfg.spool_dir);
 	cfg.rules_lock = &rules_lock;
+	srv.spool_group = bav_spool_group_new();
 	ret = serve(&srv, &cfg, lfd, a.threads);
+	bav_spool_group_free(&srv.spool_group);	/* the workers are joined */
 	if (strncmp(a.socket, "unix:", 5) == 0)
 		(void)unlink(a.socket + 5);
 	if (a.pid_file != NULL)

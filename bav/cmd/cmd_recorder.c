@@ -26,9 +26,12 @@
  *	4 ... up to 60 seconds; --once exits 75 instead. An entry that can't
  *	be parsed, has no verdict (libbav refused the message) or that the
  *	store rejects permanently is moved to bad/ and logged, the rest of
- *	its batch recorded. Without --once the spool is polled every
- *	--interval seconds (default 1) until SIGTERM or SIGINT, which finish
- *	the current batch first. SIGHUP closes the store after the current
+ *	its batch recorded. Without --once the recorder runs until SIGTERM
+ *	or SIGINT, which finish the current batch first: it watches new/
+ *	with inotify(7) and starts a pass BATCH_DELAY_MS (20 ms, to gather a
+ *	batch) after an entry arrives, else (no inotify) it polls the spool
+ *	every --interval seconds (default 1); with inotify the interval only
+ *	bounds the sleep (expiry of cur/ is checked then). SIGHUP closes the store after the current
  *	batch and opens it again (a moved server, a replaced SQLite file, a
  *	new password file) and logs that. The store is $BAV_STORE unless
  *	--store.
@@ -63,14 +66,17 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <time.h>
 #include <unistd.h>
 
 #define BATCH_BYTES (64u * 1024 * 1024)
+#define BATCH_DELAY_MS 20
 #define MAX_BACKOFF 60
 
 enum { OPT_ONCE = 400, OPT_BATCH, OPT_INTERVAL, OPT_KEEP, OPT_PWFILE,
@@ -107,6 +113,7 @@ struct recorder {
 	struct bav_emm *emm;		/* emm+ store URI: owns store */
 	unsigned long nrecorded, ndup, nbad, nanswered;
 	time_t last_expire;
+	int watch_fd;			/* inotify on new/, or -1 */
 };
 
 static volatile sig_atomic_t stop_flag, reload_flag;
@@ -400,12 +407,61 @@ static void sleep_s(unsigned int s)
 		nanosleep(&ts, NULL);
 }
 
+/* inotify on DIR/new: entries arrive there by rename (deliver, lmtpd)
+   or creation; -1 when unavailable (then the recorder polls). */
+static int watch_new(const char *dir)
+{
+	char path[4096];
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/new", dir);
+	if (inotify_add_watch(fd, path, IN_MOVED_TO | IN_CREATE |
+			      IN_ONLYDIR) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Forget the events so far: the next listing of new/ sees those
+   entries, and whatever arrives after it raises a new event. */
+static void drain_watch(const struct recorder *r)
+{
+	char buf[4096]
+		__attribute__((aligned(__alignof__(struct inotify_event))));
+
+	if (r->watch_fd >= 0)
+		while (read(r->watch_fd, buf, sizeof(buf)) > 0)
+			;
+}
+
+/* Idle: until an entry arrives (plus BATCH_DELAY_MS to gather a batch)
+   or s seconds pass; without inotify just s seconds. */
+static void wait_work(const struct recorder *r, unsigned int s)
+{
+	struct pollfd pfd;
+	struct timespec ts = { 0, BATCH_DELAY_MS * 1000000L };
+
+	if (r->watch_fd < 0) {
+		sleep_s(s);
+		return;
+	}
+	pfd.fd = r->watch_fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (!stop_flag && poll(&pfd, 1, (int)s * 1000) > 0 && !stop_flag)
+		nanosleep(&ts, NULL);
+}
+
 static int run(struct recorder *r)
 {
 	unsigned int backoff = 1;
 	int ret;
 
 	for (;;) {
+		drain_watch(r);
 		if (reload_flag) {
 			reload_flag = 0;
 			logmsg(LOG_INFO, "SIGHUP: reopening the store");
@@ -431,7 +487,7 @@ static int run(struct recorder *r)
 			continue;
 		}
 		expire(r);
-		sleep_s(r->interval);
+		wait_work(r, r->interval);
 	}
 }
 
@@ -492,6 +548,7 @@ int cmd_recorder(int argc, char **argv)
 	int ret;
 
 	memset(&r, 0, sizeof(r));
+	r.watch_fd = -1;
 	r.spool_dir = env != NULL && *env != '\0' ? env : DELIVER_DEFAULT_SPOOL;
 	/* main.cf (store and spool_directory through $BAV_STORE and
 	   $BAV_SPOOL); options override */
@@ -534,7 +591,11 @@ int cmd_recorder(int argc, char **argv)
 		free(oerr);
 		return CMD_EX_TEMPFAIL;
 	}
+	if (!r.once)
+		r.watch_fd = watch_new(r.spool_dir);
 	ret = run(&r);
+	if (r.watch_fd >= 0)
+		close(r.watch_fd);
 	if (r.once)
 		expire(&r);
 	if (!r.quiet && (r.nrecorded + r.ndup + r.nbad > 0 || ret != 0))

@@ -17,6 +17,8 @@ struct lmtp_server {
 	unsigned int max_rcpts;		/* per transaction, 1000 */
 	unsigned int max_errors;	/* bad commands before 421, 10 */
 	volatile sig_atomic_t *stop;	/* set: finish and close */
+	/* the workers' spool handles share the fsync of new/ */
+	struct bav_spool_group *spool_group;
 };
 
 /* Run one LMTP session on the connected socket fd, writing accepted
