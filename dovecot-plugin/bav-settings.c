@@ -31,6 +31,7 @@
  */
 #include "lib.h"
 #include "mail-user.h"
+#define BAV_COMPAT_SETTINGS_IMPL	/* 2.4: the declared settings live here */
 #include "bav-compat.h"
 #include "bav-plugin.h"
 

@@ -32,11 +32,13 @@
 #include "mail-storage.h"
 #include "sieve-common.h"
 #include "sieve-extensions.h"
-#include "sieve-settings.h"
 #include "sieve-interpreter.h"
 #include "sieve-message.h"
 #include "sieve-runtime.h"
 #include "sieve-error.h"
+#define BAV_COMPAT_SIEVE
+#define BAV_COMPAT_SETTINGS_IMPL	/* 2.4: this module's settings lookup */
+#include "../bav-compat.h"
 #include "ext-bav-common.h"
 #include "ext-bav-plugin.h"
 #include "../bav-message.h"
@@ -58,7 +60,7 @@ get_rules(const struct sieve_runtime_env *renv,
 	if (ectx == NULL || ectx->rules_loaded)
 		return ectx != NULL ? ectx->rules : NULL;
 	ectx->rules_loaded = TRUE;
-	setting = sieve_setting_get(ext->svinst, "bav_rules");
+	setting = bav_compat_sieve_setting(ext->svinst, "bav_rules");
 	if (setting == NULL || *setting == '\0')
 		return NULL;
 	paths = t_strsplit_spaces(setting, " ");

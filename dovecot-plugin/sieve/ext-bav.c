@@ -32,6 +32,8 @@
 #include "sieve-extensions.h"
 #include "sieve-validator.h"
 #include "pigeonhole-version.h"
+#define BAV_COMPAT_SIEVE
+#include "../bav-compat.h"
 #include "ext-bav-common.h"
 #include "ext-bav-plugin.h"
 
@@ -39,8 +41,8 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-EXPORT void sieve_bav_plugin_load(struct sieve_instance *svinst,
-				  void **context);
+EXPORT BAV_SIEVE_PLUGIN_LOAD_T sieve_bav_plugin_load(struct sieve_instance *svinst,
+						     void **context);
 EXPORT void sieve_bav_plugin_unload(struct sieve_instance *svinst,
 				    void *context);
 EXPORT void sieve_bav_plugin_init(void);
@@ -49,11 +51,12 @@ EXPORT extern const char *sieve_bav_plugin_version;
 
 const char *sieve_bav_plugin_version = PIGEONHOLE_ABI_VERSION;
 
-static bool ext_bav_load(const struct sieve_extension *ext, void **context)
+static BAV_SIEVE_LOAD_T
+ext_bav_load(const struct sieve_extension *ext ATTR_UNUSED, void **context)
 {
 	if (*context == NULL)
 		*context = i_new(struct ext_bav_context, 1);
-	return TRUE;
+	return BAV_SIEVE_LOAD_OK;
 }
 
 static void ext_bav_unload(const struct sieve_extension *ext)
@@ -83,10 +86,15 @@ const struct sieve_extension_def bav_extension = {
 	SIEVE_EXT_DEFINE_NO_OPERANDS,
 };
 
-void sieve_bav_plugin_load(struct sieve_instance *svinst, void **context)
+BAV_SIEVE_PLUGIN_LOAD_T
+sieve_bav_plugin_load(struct sieve_instance *svinst, void **context)
 {
-	*context = (void *)sieve_extension_register(svinst, &bav_extension,
-						    FALSE);
+	const struct sieve_extension *ext = NULL;
+	int ret;
+
+	ret = bav_compat_sieve_register(svinst, &bav_extension, FALSE, &ext);
+	*context = (void *)ext;
+	BAV_SIEVE_PLUGIN_LOAD_RETURN(ret);
 }
 
 void sieve_bav_plugin_unload(struct sieve_instance *svinst ATTR_UNUSED,
