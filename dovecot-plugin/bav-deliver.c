@@ -140,16 +140,25 @@ static const char *const *keywords_for(pool_t pool, const struct bav_verdict *v,
 static void fill_delivery(struct mail_deliver_context *ctx, pool_t pool,
 			  const struct bav_verdict *v, struct bav_delivery *d)
 {
-	const char *folder, *kw;
+	const char *folder, *kw, **reasons, **statuses;
 	unsigned int i;
 
 	d->classified = TRUE;
 	d->kind = p_strdup(pool, bav_kind_name(v->kind));
-	d->reason = v->result_count > 0 ? p_strdup(pool, v->results[0].reason) : "";
+	reasons = p_new(pool, const char *, v->result_count + 1);
+	statuses = p_new(pool, const char *, v->result_count + 1);
 	for (i = 0; i < v->result_count; i++) {
+		reasons[i] = p_strdup(pool, v->results[i].reason);
+		statuses[i] = p_strdup(pool, v->results[i].status);
 		if (v->results[i].hard)
 			d->hard = TRUE;
 	}
+	d->reason = v->result_count > 0 ? reasons[0] : "";
+	d->shared.kind = d->kind;
+	d->shared.reasons = reasons;
+	d->shared.statuses = statuses;
+	d->shared.count = v->result_count;
+	d->shared.hard = d->hard;
 	kw = BAV_SETTING(ctx->rcpt_user, "bav_keywords");
 	if (kw != NULL && (strcmp(kw, "no") == 0 || strcmp(kw, "0") == 0))
 		d->keywords = p_new(pool, const char *, 1);

@@ -25,7 +25,10 @@
  *	3. calls the next hook (Sieve) with the keywords armed: every save
  *	   of the message into the recipient's mailboxes during the hook
  *	   (keep, fileinto) gets them, through a mailbox copy vfunc added in
- *	   mail_storage_hooks.mailbox_allocated;
+ *	   mail_storage_hooks.mailbox_allocated; the verdict is armed too,
+ *	   and the vnd.bav Sieve test takes it from
+ *	   bav_plugin_delivery_verdict() (bav-share.h) instead of
+ *	   classifying the message again;
  *	4. saves the message itself, with the keywords, when nothing
  *	   downstream saved it (no Sieve, or no script);
  *	5. logs the verdict (one line, after the save: it follows
@@ -67,6 +70,7 @@ BAV_PLUGIN_EXPORT void bav_plugin_init(struct module *module);
 BAV_PLUGIN_EXPORT void bav_plugin_deinit(void);
 BAV_PLUGIN_EXPORT extern const char *bav_plugin_version;
 BAV_PLUGIN_EXPORT extern const char bav_plugin_binary_dependency[];
+BAV_PLUGIN_EXPORT bav_shared_verdict_func_t bav_plugin_delivery_verdict;
 
 const char *bav_plugin_version = DOVECOT_ABI_VERSION;
 /* mail_deliver_hook_set() lives in libdovecot-lda: lda and lmtp only */
@@ -79,11 +83,20 @@ static MODULE_CONTEXT_DEFINE_INIT(bav_storage_module,
 
 static deliver_mail_func_t *next_deliver_mail;
 
-/* the delivery in progress: saves for this user get these keywords */
+/* the delivery in progress: saves for this user get these keywords,
+   and the Sieve extension asking about mail gets the verdict */
 static struct {
 	struct mail_user *user;
 	const char *const *keywords;
+	const struct mail *mail;
+	const struct bav_shared_verdict *verdict;
 } armed;
+
+const struct bav_shared_verdict *
+bav_plugin_delivery_verdict(const struct mail *mail)
+{
+	return mail != NULL && mail == armed.mail ? armed.verdict : NULL;
+}
 
 static int bav_copy(struct mail_save_context *ctx, struct mail *mail)
 {
@@ -167,11 +180,14 @@ static int bav_deliver_mail(struct mail_deliver_context *ctx,
 
 	armed.user = ctx->rcpt_user;
 	armed.keywords = d.keywords;
+	if (d.classified) {
+		armed.mail = ctx->src_mail;
+		armed.verdict = &d.shared;
+	}
 	ret = next_deliver_mail != NULL ? next_deliver_mail(ctx, storage_r) : 0;
 	if (ret == 0 && !ctx->tried_default_save && !ctx->saved_mail)
 		ret = save_self(ctx, orig_default, d.keywords, storage_r);
-	armed.user = NULL;
-	armed.keywords = NULL;
+	i_zero(&armed);
 	/* logged after the save, right behind Dovecot's own "saved mail"
 	   line: the log process reads both with one wake-up */
 	if (d.classified) {

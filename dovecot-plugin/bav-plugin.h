@@ -14,6 +14,8 @@
 #ifndef BAV_PLUGIN_H
 #define BAV_PLUGIN_H
 
+#include "bav-share.h"
+
 struct mail_deliver_context;
 
 struct bav_delivery {
@@ -25,6 +27,8 @@ struct bav_delivery {
 	const char *const *keywords;
 	const char *folder;		/* bav_folder_<kind>, or NULL */
 	const char *spool_name;		/* entry written, or NULL */
+	/* all results, for the Sieve extension (bav-share.h) */
+	struct bav_shared_verdict shared;
 };
 
 /* 0 ok (d_r filled; a message that can't be classified is still ok);

@@ -9,8 +9,11 @@
  *	ext_bav_get_verdict(const struct sieve_runtime_env *renv,
  *			    const struct sieve_extension *ext)
  * DESCRIPTION
- *	Reads the message under test (sieve_message_get_mail) and classifies
- *	it with libbav, once per message: the result is kept in the Sieve
+ *	Takes the mail plugin's verdict when the plugin classified the
+ *	message being delivered (bav-share.h: one classification per
+ *	delivery with both plugins loaded); otherwise reads the message
+ *	under test (sieve_message_get_mail) and classifies it with
+ *	libbav. Either way once per message: the result is kept in the Sieve
  *	message context (sieve_message_context_extension_set), so several
  *	bav tests in one script, or in sieve_before and the user script,
  *	classify once. The rules are the built-in ones plus the files of
@@ -42,9 +45,11 @@
 #include "ext-bav-common.h"
 #include "ext-bav-plugin.h"
 #include "../bav-message.h"
+#include "../bav-share.h"
 
 #include "bav.h"
 
+#include <dlfcn.h>
 #include <stdlib.h>
 
 #define EXT_BAV_MAX_SIZE (20 * 1024 * 1024)
@@ -96,13 +101,37 @@ static void copy_verdict(pool_t pool, const struct bav_verdict *v,
 	ev->count = v->result_count;
 }
 
+/* The mail plugin's verdict for mail when it is loaded and classified
+   this delivery (bav-share.h), else NULL. */
+static const struct bav_shared_verdict *plugin_verdict(struct mail *mail)
+{
+	bav_shared_verdict_func_t *f;
+
+	f = (bav_shared_verdict_func_t *)dlsym(RTLD_DEFAULT,
+					       BAV_SHARED_VERDICT_SYMBOL);
+	return f != NULL ? f(mail) : NULL;
+}
+
+static void copy_shared(pool_t pool, const struct bav_shared_verdict *sv,
+			struct ext_bav_verdict *ev)
+{
+	ev->classified = TRUE;
+	ev->kind = p_strdup(pool, sv->kind);
+	ev->reasons = (const char *const *)p_strarray_dup(pool, sv->reasons);
+	ev->statuses = (const char *const *)p_strarray_dup(pool, sv->statuses);
+	ev->count = sv->count;
+	ev->hard = sv->hard;
+}
+
 const struct ext_bav_verdict *
 ext_bav_get_verdict(const struct sieve_runtime_env *renv,
 		    const struct sieve_extension *ext)
 {
 	struct sieve_message_context *msgctx = renv->msgctx;
 	const struct ext_bav_verdict *cached;
+	const struct bav_shared_verdict *shared;
 	struct ext_bav_verdict *ev;
+	struct mail *mail;
 	struct bav_classify_opts opts;
 	struct bav_pool *bpool;
 	struct bav_verdict *v;
@@ -120,8 +149,14 @@ ext_bav_get_verdict(const struct sieve_runtime_env *renv,
 	ev->reasons = ev->statuses = p_new(pool, const char *, 1);
 	sieve_message_context_extension_set(msgctx, ext, ev);
 
-	ret = bav_message_read(sieve_message_get_mail(msgctx),
-			       EXT_BAV_MAX_SIZE, &msg, &error);
+	mail = sieve_message_get_mail(msgctx);
+	if ((shared = plugin_verdict(mail)) != NULL) {
+		copy_shared(pool, shared, ev);
+		e_debug(renv->event, "bav: the mail plugin's verdict: %s",
+			ev->kind);
+		return ev;
+	}
+	ret = bav_message_read(mail, EXT_BAV_MAX_SIZE, &msg, &error);
 	if (ret != 0) {
 		if (ret < 0)
 			sieve_runtime_warning(renv, NULL,

@@ -99,6 +99,18 @@ for msg in $(echo "$CASES" | cut -f1); do
 		bad "dovecot-lda $msg: rc=$?"
 done
 dc_check_cases "$T/mail/alice@example.test" lda+sieve
+# the test takes the mail plugin's verdict (one classification per
+# delivery); without the mail plugin it classifies by itself
+dc_lda carol@example.test mailer-daemon@example.net "$EX/dsn-userunknown.eml" \
+	-o mail_debug=yes || bad "dovecot-lda (mail_debug): rc=$?"
+grep -q "bav: the mail plugin's verdict: bounce" "$T/log/dovecot.log" &&
+	ok "vnd.bav: the mail plugin's verdict is used" ||
+	bad "vnd.bav did not use the mail plugin's verdict"
+dc_lda dave@example.test mailer-daemon@example.net "$EX/dsn-userunknown.eml" \
+	-o plugin/bav_enabled=no || bad "dovecot-lda (bav_enabled=no): rc=$?"
+[ -n "$(ls "$T/mail/dave@example.test/Maildir/.Hard/new" 2>/dev/null)" ] &&
+	ok "vnd.bav without the mail plugin: filed into Hard" ||
+	bad "vnd.bav without the mail plugin: not in Hard"
 grep -q "fileinto action: stored mail into mailbox 'Hard'" \
 	"$T/log/dovecot.log" && ok "sieve log: fileinto Hard" ||
 	bad "no sieve fileinto Hard in the log"
@@ -125,8 +137,8 @@ dc_lda erin@example.test mailer-daemon@example.net "$EX/reply-01.eml" ||
 n=$(find "$T/mail/erin@example.test" -type f \( -path '*/new/*' -o -path '*/cur/*' \) | wc -l)
 [ "$n" -eq 0 ] && ok "discard: nothing saved" || bad "discard: $n messages saved"
 
-want=13
-dc_can_daemon || want=7
+want=14
+dc_can_daemon || want=8
 entries=$(ls "$T/spool/new" | wc -l)
 [ "$entries" -eq $want ] && ok "$want spool entries" ||
 	bad "spool entries: $entries, want $want"
