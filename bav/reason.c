@@ -29,10 +29,14 @@
  *	     "undefined" (nothing said at all).
  *	Then the SMTP phase named in the text refines it: user unknown
  *	after DATA is "filtered" unless the status points at the address or
- *	the protocol (x.1.y, x.5.y); unknown user or host after MAIL FROM is
- *	"rejected", and so is a bare "Access denied" there; an unexplained
- *	refusal at connect/EHLO is "blocked". A size refusal follows x.2.3
- *	(exceedlimit) or x.3.4 (mesgtoobig). A content refusal under a
+ *	the protocol (x.1.y, x.5.y), or "rejected" from NTT docomo (remote
+ *	MTA or recipient domain docomo.ne.jp), which answers so when the
+ *	recipient's reception settings refuse the sender; unknown user or
+ *	host after MAIL FROM is "rejected", and so is a bare "Access denied"
+ *	there; an unexplained refusal at connect/EHLO is "blocked". A size
+ *	refusal follows x.2.3 (exceedlimit) or x.3.4 (mesgtoobig), except
+ *	that a text calling the message itself too large or too big, with
+ *	no limit it exceeds, stays "mesgtoobig". A content refusal under a
  *	x.7.y status (RFC 3463: security or policy) is "policyviolation",
  *	or "spamdetected" when it only says the content was rejected. A
  *	bare x.0.0 status whose cause the notice prose gave becomes the
@@ -255,6 +259,40 @@ static bool names_missing_account(const char *text)
 	       bav_strcasestr(p, " account") - p < 80;
 }
 
+/* Whether HOST is DOMAIN or a host under it. */
+static bool host_in(const char *host, const char *domain)
+{
+	size_t hl = strlen(host), dl = strlen(domain);
+
+	while (hl > 0 && host[hl - 1] == '.')
+		hl--;
+	if (hl < dl || strncasecmp(host + hl - dl, domain, dl) != 0)
+		return false;
+	return hl == dl || host[hl - dl - 1] == '.';
+}
+
+/* NTT docomo answers "550 Unknown user" after the message when the
+   recipient's reception settings refuse the sender (its mailboxes that
+   do not exist are refused at RCPT already): whether the result comes
+   from docomo, by the remote MTA or the recipient's domain. */
+static bool docomo_refusal(const struct bav_result *r)
+{
+	static const char domain[] = "docomo.ne.jp";
+	const char *at = strrchr(r->recipient, '@');
+
+	return host_in(r->remote_mta, domain) ||
+	       (at != NULL && host_in(at + 1, domain));
+}
+
+/* A size refusal that calls the message itself too large ("message too
+   large for this recipient") rather than naming a limit it exceeds. */
+static bool says_too_large(const char *text)
+{
+	return (bav_strcasestr(text, "too large") != NULL ||
+		bav_strcasestr(text, "too big") != NULL) &&
+	       bav_strcasestr(text, "exceed") == NULL;
+}
+
 /* The returned content may itself be a delivery report for the same
    recipient (a gateway that returns the MTA's bounce with a notice of
    its own that gives no cause): the rule matching its text from the
@@ -412,8 +450,11 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 		if (strcmp(reason, "userunknown") == 0 && cmd == CMD_DATA &&
 		    !status_says_userunknown(m, r->status) &&
 		    !names_missing_account(r->diagnostic)) {
-			reason = "filtered";	/* refused after the content */
-			r->rule = "builtin:data-phase";
+			/* refused after the content: a filter, or at docomo
+			   the recipient's refusal of the sender */
+			reason = docomo_refusal(r) ? "rejected" : "filtered";
+			r->rule = docomo_refusal(r) ? "builtin:docomo-data" :
+				  "builtin:data-phase";
 		} else if ((strcmp(reason, "onhold") == 0 ||
 			    strcmp(reason, "undefined") == 0) &&
 			   cmd == CMD_CONN) {
@@ -436,7 +477,8 @@ void bav_reason_decide(struct bav_msg *m, struct bav_result *r)
 		}
 		/* the status narrows a size refusal: per mailbox or per system */
 		if (strcmp(reason, "mesgtoobig") == 0 &&
-		    status_is(r->status, ".2.3")) {
+		    status_is(r->status, ".2.3") &&
+		    !says_too_large(r->diagnostic)) {
 			reason = "exceedlimit";
 			r->rule = "builtin:status-size";
 		} else if (strcmp(reason, "exceedlimit") == 0 &&
