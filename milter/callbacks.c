@@ -13,6 +13,12 @@
  *	transaction part. Behaviour (emm-mailloop-spec section 2.4, with the
  *	fixes of 8.4):
  *
+ *	negotiate: the MTA skips what bav-milter never reads (HELO unless
+ *	-S, DATA, the body unless -k or -V, unknown commands), expects no
+ *	reply to MAIL, headers and end-of-header, and sends only the macros
+ *	read here, {i} and {client_resolve} (smfi_setsymlist; Postfix sends
+ *	a macro packet before every event, each header included).
+ *
  *	connect: local := the client address is in the local list
  *	(settings.local, loopback by default, IPv4-mapped too) or its
  *	verified name is in the -h list. Local clients get SMFIS_ACCEPT:
@@ -159,6 +165,34 @@ static bool name_is_local(SMFICTX *ctx, const char *hostname)
 	return resolve == NULL || strcmp(resolve, "OK") == 0;
 }
 
+/* Ask the MTA for the macros bav-milter reads and no others (the MTA
+   sends a macro packet at every stage, also for a skipped event, and
+   Postfix one before every header): {i} for the log lines,
+   {client_resolve} for -h (Sendmail; Postfix passes only verified
+   names). A stage cannot ask for nothing (an empty list means "the
+   MTA's default"), so the stages that need nothing ask for {i}, which
+   is short or not yet defined there. Failures leave the MTA's lists. */
+static void request_macros(SMFICTX *ctx)
+{
+	static const struct {
+		int stage;
+		const char *macros;
+	} lists[] = {
+		{ SMFIM_CONNECT, "{client_resolve}" },
+		{ SMFIM_HELO, "i" },
+		{ SMFIM_ENVFROM, "i" },
+		{ SMFIM_ENVRCPT, "i" },
+		{ SMFIM_DATA, "i" },
+		{ SMFIM_EOH, "i" },
+		{ SMFIM_EOM, "i" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		(void)smfi_setsymlist(ctx, lists[i].stage,
+				      (char *)lists[i].macros);
+}
+
 /* Ask the MTA to skip what bav-milter never looks at (HELO, DATA, body,
    unknown commands) and not to wait for replies to MAIL, each header and
    end-of-header: one round trip per header less. Both are optional for
@@ -181,12 +215,14 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0,
 
 	(void)f2;
 	(void)f3;
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST);
 	*pf1 = f1 & (skip | nr);
 	*pf2 = *pf3 = 0;
 	c->nr = *pf1 & nr;
 	c->leadspc = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	smfi_setpriv(ctx, c);
+	if ((*pf0 & SMFIF_SETSYMLIST) != 0)
+		request_macros(ctx);
 	return SMFIS_CONTINUE;
 }
 
@@ -327,6 +363,8 @@ static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
 	if (ret == SMFIS_CONTINUE)
 		record_rcpt(ctx, c, argv[0],
 			    r.verb == BAV_ADDR_ACCEPT ? r.options : "");
+	if (!log_enabled(LOG_L_INFO))	/* spare the formatting below */
+		return ret;
 	log_msg(LOG_L_INFO, "%s: %s%s rcpt=%s from=%s client=%s (%s%s%s)%s",
 		conn_tag(ctx, c, tag, sizeof(tag)),
 		settings.mode == MODE_LOGONLY && r.verb != BAV_ADDR_ACCEPT ?
@@ -506,10 +544,12 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 		if (c->auth != NULL)
 			add_auth(ctx, c);
 	}
-	log_msg(LOG_L_INFO, "%s: accepted from %s, %u recipient(s) recorded, "
-		"%u incoming X-AGNMailloop removed%s",
-		conn_tag(ctx, c, tag, sizeof(tag)), c->client, c->rcpt_count,
-		c->mailloop_headers, c->local ? " (local client)" : "");
+	if (log_enabled(LOG_L_INFO))
+		log_msg(LOG_L_INFO, "%s: accepted from %s, %u recipient(s) "
+			"recorded, %u incoming X-AGNMailloop removed%s",
+			conn_tag(ctx, c, tag, sizeof(tag)), c->client,
+			c->rcpt_count, c->mailloop_headers,
+			c->local ? " (local client)" : "");
 	txn_reset(c);
 	c->qid[0] = '\0';
 	return SMFIS_CONTINUE;
@@ -544,7 +584,7 @@ static sfsistat mlfi_close(SMFICTX *ctx)
 struct smfiDesc bav_milter_desc = {
 	.xxfi_name = "bounce address verification",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST,
 	.xxfi_connect = mlfi_connect,
 	.xxfi_helo = mlfi_helo,
 	.xxfi_envfrom = mlfi_envfrom,
