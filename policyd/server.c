@@ -29,8 +29,9 @@
  *	costs no wake-up of a halted CPU, which on a virtual machine takes
  *	longer than answering it. A window without events ends the
  *	polling, so an idle server blocks and uses no CPU; a busy one
- *	spins at most busy_poll microseconds after each burst. Once a
- *	second the loop expires
+ *	spins at most busy_poll microseconds after each burst. A thread
+ *	preempted while it polls (the CPUs are oversubscribed) stops
+ *	polling for a second or two. Once a second the loop expires
  *	rate-limit counters, closes connections idle for idle_timeout
  *	seconds and checks the address table file for changes.
  *
@@ -659,21 +660,42 @@ static uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* A gap this long between two polls means the thread lost its CPU. */
+#define PREEMPTED_US 200
+static time_t poll_off_until;	/* no busy polling before this second */
+
 /* epoll_wait() for the loop. After a round that had events (busy),
    poll without blocking for up to settings.busy_poll microseconds, then
-   block for at most a second (the tick). Returns what epoll_wait()
-   returned last. */
+   block for at most a second (the tick). Polling stops for a second or
+   two when the thread is preempted while it polls: the CPUs are
+   oversubscribed, and polling would only take CPU time from the
+   processes it waits for (a blocked thread that is woken gets back a
+   CPU sooner than a polling one that used its share). Returns what
+   epoll_wait() returned last. */
 static int wait_events(struct epoll_event *evs, int max, bool busy)
 {
-	if (busy && settings.busy_poll > 0) {
-		uint64_t end = mono_us() + settings.busy_poll;
+	if (busy && settings.busy_poll > 0 && now >= poll_off_until) {
+		uint64_t t = mono_us(), end = t + settings.busy_poll;
 
-		do {
+		for (;;) {
 			int n = epoll_wait(epfd, evs, max, 0);
+			uint64_t prev = t;
 
+			t = mono_us();
+			if (t - prev > PREEMPTED_US) {
+				log_msg(LOG_L_DEBUG, "preempted while polling "
+					"(%llu us): no polling for a second",
+					(unsigned long long)(t - prev));
+				poll_off_until = now + 2;
+				if (n != 0)
+					return n;
+				break;
+			}
 			if (n != 0)
 				return n;
-		} while (mono_us() < end);
+			if (t >= end)
+				break;
+		}
 	}
 	return epoll_wait(epfd, evs, max, 1000);
 }
