@@ -300,6 +300,78 @@ static void test_classify_structure(void)
 	test_end();
 }
 
+/* A Postfix DSN for one recipient RCPT refused by HOST with REPLY after
+   the SMTP command CMD, the Diagnostic-Code repeating REPLY. */
+#define ONE_DSN(rcpt, host, status, reply, cmd) \
+	"From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\n" \
+	"Subject: Undelivered Mail Returned to Sender\n" \
+	"Content-Type: multipart/report; report-type=delivery-status;" \
+	" boundary=b\n\n--b\nContent-Type: text/plain\n\n" \
+	"This is the mail system at host mx.example.org.\n\n" \
+	"<" rcpt ">: host " host "[192.0.2.9] said: " reply \
+	" (in reply to " cmd " command)\n" \
+	"--b\nContent-Type: message/delivery-status\n\n" \
+	"Reporting-MTA: dns; mx.example.org\n\n" \
+	"Final-Recipient: rfc822; " rcpt "\nAction: failed\n" \
+	"Status: " status "\nRemote-MTA: dns; " host "\n" \
+	"Diagnostic-Code: smtp; " reply "\n--b--\n"
+
+static void test_classify_reasons(void)
+{
+	static const struct {
+		const char *msg, *reason, *rule;
+	} cases[] = {
+		/* NTT docomo after DATA: the recipient refused the sender,
+		   known by the remote MTA or by the recipient's domain */
+		{ ONE_DSN("mio@docomo.example.ne.jp", "mfsmax.docomo.ne.jp",
+			  "5.0.0", "550 Unknown user mio@docomo.example.ne.jp",
+			  "end of DATA"), "rejected", "builtin:docomo-data" },
+		{ ONE_DSN("ren@docomo.ne.jp", "relay.example.net", "5.0.0",
+			  "550 Unknown user ren@docomo.ne.jp", "end of DATA"),
+		  "rejected", "builtin:docomo-data" },
+		/* elsewhere, or in a look-alike domain, a content filter */
+		{ ONE_DSN("sam@example.net", "mx.example.net", "5.0.0",
+			  "550 Unknown user sam@example.net", "end of DATA"),
+		  "filtered", "builtin:data-phase" },
+		{ ONE_DSN("ute@xdocomo.ne.jp", "mx.xdocomo.ne.jp", "5.0.0",
+			  "550 Unknown user ute@xdocomo.ne.jp", "end of DATA"),
+		  "filtered", "builtin:data-phase" },
+		/* at RCPT the mailbox is missing, docomo or not */
+		{ ONE_DSN("kei@docomo.ne.jp", "mfsmax.docomo.ne.jp", "5.0.0",
+			  "550 Unknown user kei@docomo.ne.jp", "RCPT TO"),
+		  "userunknown", NULL },
+		/* x.2.3: the message called too large, or a limit exceeded */
+		{ ONE_DSN("lea@example.org", "mx.example.org", "5.2.3",
+			  "550 5.2.3 message too large for this recipient",
+			  "end of DATA"), "mesgtoobig", NULL },
+		{ ONE_DSN("max@example.org", "mx.example.org", "5.2.3",
+			  "552 5.2.3 Message size exceeds the limit for this"
+			  " recipient", "end of DATA"), "exceedlimit", NULL },
+	};
+	unsigned int i;
+
+	test_begin("classify: reasons refined by phase, provider and size");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bav_pool *pool = bav_pool_new(0);
+		const char *error = NULL;
+		struct bav_verdict *v = classify(pool, cases[i].msg, &error);
+		bool one = v != NULL && v->result_count == 1;
+
+		test_assert_idx(one, i);
+		if (!one) {
+			bav_pool_free(&pool);
+			continue;
+		}
+		test_assert_idx(strcmp(v->results[0].reason,
+				       cases[i].reason) == 0, i);
+		test_assert_idx(cases[i].rule == NULL ||
+				strcmp(v->results[0].rule, cases[i].rule) == 0,
+				i);
+		bav_pool_free(&pool);
+	}
+	test_end();
+}
+
 static void test_classify_errors(void)
 {
 	struct bav_pool *pool = bav_pool_new(0);
@@ -366,7 +438,7 @@ int main(void)
 {
 	static void (*const tests[])(void) = {
 		test_classify_dsn, test_classify_kinds, test_classify_structure,
-		test_classify_errors,
+		test_classify_reasons, test_classify_errors,
 		test_classify_threads, NULL
 	};
 
