@@ -8,15 +8,15 @@
  * DESCRIPTION
  *	Opens CONNECTIONS persistent connections to SOCKET ("unix:/path"
  *	or "inet:host:port"), driven by one epoll loop (a single connection
- *	by blocking recv()), and on each sends one request at a time for
+ *	by recv() alone), and on each sends one request at a time for
  *	SECONDS seconds, as Postfix's smtpd does:
  *	write the request, read the reply up to its empty line, next
  *	request. The requests cycle through the REQUEST-FILEs (each one
  *	policy request ending with an empty line). Latency is measured
  *	from the write to the end of the reply, into a histogram of 1 us
  *	buckets (up to 1 s). The client runs as SCHED_BATCH, so that its
- *	wake-ups do not preempt the server measured (one thread of the
- *	client stands for many smtpd processes).
+ *	wake-ups (when it blocks) do not preempt the server measured (one
+ *	thread of the client stands for many smtpd processes).
  *
  *	Busy polling (-p, default BUSY_DEFAULT): after sending, the client
  *	polls for the reply without blocking for up to MICROSECONDS before
@@ -38,7 +38,8 @@
  *
  *	Prints one line:
  *	  conns=N requests=N seconds=S rps=N p50_us=N p99_us=N errors=N
- *	and the distinct replies seen with their counts on stderr.
+ *	and on stderr the first reply seen (and how often polling was
+ *	preempted).
  * DIAGNOSTICS
  *	Exit 0, or 1 when a connection failed or a reply was malformed.
  */
