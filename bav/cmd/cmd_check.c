@@ -501,10 +501,11 @@ static uint32_t get32(const unsigned char *p)
 }
 
 /* SMFIC_OPTNEG as an MTA sends it (version 6, all actions and protocol
-   steps offered), expect SMFIC_OPTNEG back, then SMFIC_QUIT. */
+   steps offered), expect SMFIC_OPTNEG back (three words, then the macro
+   lists a milter may ask for: bav-milter does), then SMFIC_QUIT. */
 static const char *talk_milter(struct check *c, int fd)
 {
-	unsigned char pkt[17], hdr[5], body[64];
+	unsigned char pkt[17], hdr[5], body[1024];
 	uint32_t len;
 
 	put32(pkt, 13);
