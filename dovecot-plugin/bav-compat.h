@@ -43,7 +43,10 @@
  *	  lib95_bav_settings_plugin.so from bav-settings.c with that
  *	  defined; the Makefile rule is not written yet). Because 2.4
  *	  settings are declared, bav_folder_<kind> is a fixed list: one
- *	  setting per kind of bav_kind_name().
+ *	  setting per kind of bav_kind_name(). BAV_SETTING() keeps the 2.3
+ *	  by-name interface, with one settings_get() per lookup (about
+ *	  eight per delivery); once a 2.4 build is tested, fetching the
+ *	  struct once per delivery is the obvious saving.
  *	- the deliver hook: mail_deliver_hook_set(), deliver_mail_func_t
  *	  (struct mail_deliver_context *, struct mail_storage **) and the
  *	  context fields used (rcpt_user, rcpt_to, mail_from,
