@@ -27,7 +27,9 @@
  *	Ownership: d_r's strings are allocated from pool (the delivery
  *	context's pool). The loaded rules and the open spool handle are
  *	cached per process (a Dovecot process delivers one message at a
- *	time) and freed by bav_deliver_deinit().
+ *	time) and freed by bav_deliver_deinit(). The rules are reloaded
+ *	when bav_rules or one of its files changes (checked at most once
+ *	a second); a broken new version keeps the last good rules.
  * DIAGNOSTICS
  *	Returns -1 + *error_r only when the spool write failed and
  *	bav_tempfail is on (the default): the caller fails the delivery
@@ -65,32 +67,77 @@
 /* per-process caches; Dovecot delivers one message at a time */
 static struct bav_rules *cached_rules;
 static char *cached_rules_setting;
+static uint64_t cached_rules_stamp;	/* rules_stamp() when loaded */
+static time_t cached_rules_checked;	/* when the files were last stat'ed */
 static struct bav_spool *cached_spool;
 static char *cached_spool_dir;
 
+/* mtime, size and inode of every rule file, hashed (FNV-1a): changes
+   when a file is edited or replaced */
+static uint64_t rules_stamp(const char *const *paths)
+{
+	const uint64_t prime = 1099511628211ULL;
+	uint64_t h = 14695981039346656037ULL;
+	struct stat st;
+
+	for (; *paths != NULL; paths++) {
+		if (stat(*paths, &st) < 0) {
+			h = (h ^ 0xff) * prime;
+			continue;
+		}
+		h = (h ^ (uint64_t)st.st_mtim.tv_sec) * prime;
+		h = (h ^ (uint64_t)st.st_mtim.tv_nsec) * prime;
+		h = (h ^ (uint64_t)st.st_size) * prime;
+		h = (h ^ (uint64_t)st.st_ino) * prime;
+	}
+	return h;
+}
+
+/* The rules of bav_rules, loaded once per process (an LMTP process
+   serves many deliveries) and reloaded when the setting or a file
+   changes; the files are stat'ed at most once a second. A broken new
+   version keeps the last good rules. */
 static const struct bav_rules *get_rules(struct mail_user *user)
 {
 	const char *setting = bav_setting(user, "bav_rules");
 	const char *const *paths;
+	struct bav_rules *rules = NULL;
 	char *error = NULL;
+	time_t now = time(NULL);
+	uint64_t stamp;
+	bool same_setting;
 
 	if (setting == NULL || *setting == '\0')
 		return NULL;
-	if (cached_rules_setting != NULL &&
-	    strcmp(cached_rules_setting, setting) == 0)
+	same_setting = cached_rules_setting != NULL &&
+		strcmp(cached_rules_setting, setting) == 0;
+	if (same_setting && now == cached_rules_checked)
 		return cached_rules;
-	if (cached_rules != NULL)
-		bav_rules_free(&cached_rules);
+	paths = t_strsplit_spaces(setting, " ,\t");
+	stamp = rules_stamp(paths);
+	cached_rules_checked = now;
+	if (same_setting && stamp == cached_rules_stamp)
+		return cached_rules;
+	if (bav_rules_load(paths, str_array_length(paths), TRUE,
+			   &rules, &error) != BAV_OK) {
+		i_error("bav: bav_rules: %s (%s)",
+			error != NULL ? error : "load failed",
+			same_setting && cached_rules != NULL ?
+			"keeping the rules loaded before" :
+			"using the built-in rules");
+		free(error);
+		if (!same_setting && cached_rules != NULL)
+			bav_rules_free(&cached_rules);
+	} else {
+		if (cached_rules != NULL)
+			bav_rules_free(&cached_rules);
+		cached_rules = rules;
+		if (same_setting)
+			i_info("bav: bav_rules changed, reloaded");
+	}
 	i_free(cached_rules_setting);
 	cached_rules_setting = i_strdup(setting);
-	paths = t_strsplit_spaces(setting, " ,\t");
-	if (bav_rules_load(paths, str_array_length(paths), TRUE,
-			   &cached_rules, &error) != BAV_OK) {
-		i_error("bav: bav_rules: %s (using the built-in rules)",
-			error != NULL ? error : "load failed");
-		free(error);
-		cached_rules = NULL;
-	}
+	cached_rules_stamp = stamp;
 	return cached_rules;
 }
 

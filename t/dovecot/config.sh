@@ -11,7 +11,9 @@
 #	- plugin/bav_spool and plugin/bav_rules (dovecot-lda -o) override
 #	  main.cf,
 #	- max_message_size of main.cf is the plugin's bav_max_size,
-#	- a broken main.cf is logged and ignored (built-in behaviour).
+#	- a broken main.cf is logged and ignored (built-in behaviour),
+#	- over LMTP (one process, several deliveries) a changed rules file
+#	  is reloaded and a broken one keeps the last good rules.
 #	Exit 0 pass, 1 fail, 77 skip.
 
 top_srcdir=${top_srcdir:-.}
@@ -72,4 +74,40 @@ dc_lda alice@example.test a@b.example "$T/hw.eml" \
 	-o "plugin/bav_spool=$T/spool" || bad "dovecot-lda (broken main.cf): rc=$?"
 grep -q 'bav: bav_config: .*main.cf' "$T/log/dovecot.log" &&
 	ok "broken main.cf logged" || bad "broken main.cf not logged"
+
+# an LMTP process keeps its rules between deliveries and reloads them
+# when a file changes; a broken new version keeps the last good rules
+if dc_can_daemon; then
+	printf '# nothing yet
+' > "$T/r.rules"
+	chmod 644 "$T/r.rules"
+	printf 'spool_directory = %s/spool2
+rules_files = %s/r.rules
+' \
+		"$T" "$T" > "$T/main.cf"
+	if dc_start; then
+		dc_lmtp a@b.example alice@example.test "$T/hw.eml" ||
+			bad "LMTP (rules 1)"
+		k1=$(kind_of "$T/spool2")
+		sleep 1.1
+		printf '[systemmail]\nhello world\n' > "$T/r.rules"
+		dc_lmtp a@b.example alice@example.test "$T/hw.eml" ||
+			bad "LMTP (rules 2)"
+		k2=$(kind_of "$T/spool2")
+		sleep 1.1
+		printf '[systemmail]\n(unclosed\n' > "$T/r.rules"
+		dc_lmtp a@b.example alice@example.test "$T/hw.eml" ||
+			bad "LMTP (rules 3)"
+		k3=$(kind_of "$T/spool2")
+		dc_stop
+		[ "$k1 $k2 $k3" = "reply systemmail systemmail" ] &&
+		grep -q 'bav: bav_rules changed, reloaded' "$T/log/dovecot.log" &&
+		grep -q 'bav: bav_rules: .*keeping the rules loaded before' \
+			"$T/log/dovecot.log" &&
+			ok "LMTP: changed rules reloaded, broken ones not taken" ||
+			bad "LMTP rules reload: kinds '$k1 $k2 $k3'"
+	else
+		bad "dovecot did not start"
+	fi
+fi
 exit $fail
